@@ -1,0 +1,5 @@
+"""`python -m fitdoctor` runs the CLI."""
+
+from fitdoctor.cli import main
+
+raise SystemExit(main())

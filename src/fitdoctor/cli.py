@@ -1,0 +1,212 @@
+"""The `fitdoctor` command: one entry point, sub-commands as verbs.
+
+    fitdoctor data inspect|split|undo|clean|pack|unpack|demo-set ...
+    fitdoctor spec new | train | diagnose | fix | report | demo
+
+Nothing here imports TensorFlow at start-up: each command imports what it needs when it
+runs. User errors print one line and exit 2; `--debug` shows the traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import traceback
+
+import click
+
+from fitdoctor.errors import UserError
+
+MULTI_VALUE_OPTIONS = ("--ratio", "--fixed")
+
+
+def _join_multi_values(argv: list[str]) -> list[str]:
+    """Let `--ratio 0.8 0.1 0.1` through click, which wants one value per option."""
+    out: list[str] = []
+    i = 0
+    while i < len(argv):
+        arg = argv[i]
+        out.append(arg)
+        i += 1
+        if arg in MULTI_VALUE_OPTIONS:
+            values = []
+            while i < len(argv) and _is_number(argv[i]) and len(values) < 3:
+                values.append(argv[i])
+                i += 1
+            out.append(",".join(values))
+    return out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _numbers(ctx, param, value):
+    if value is None:
+        return None
+    try:
+        return tuple(float(v) for v in value.split(",") if v != "")
+    except ValueError:
+        raise click.BadParameter(f"expected numbers, got {value!r}") from None
+
+
+def echo(message: str) -> None:
+    click.echo(message, err=True)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
+@click.version_option(package_name="fitdoctor")
+@click.pass_context
+def cli(ctx: click.Context, debug: bool) -> None:
+    """fitdoctor: get image folders ready, train a Keras model from a spec, and see
+    (and fix) whether it overfits, underfits or fits."""
+    ctx.ensure_object(dict)["debug"] = debug
+
+
+@cli.group()
+def data() -> None:
+    """Inspect, split, clean, pack and unpack image folders (nothing is ever lost)."""
+
+
+@data.command("inspect")
+@click.argument("folder", type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
+def data_inspect(folder: str, as_json: bool) -> None:
+    """Decode every image in FOLDER and report classes, problems, duplicates and leakage."""
+    from fitdoctor.data.inspect import inspect_folder, render
+
+    ins = inspect_folder(folder, progress=not as_json)
+    click.echo(json.dumps(ins.to_dict(), indent=2) if as_json else render(ins))
+
+
+@data.command("split")
+@click.argument("src", type=click.Path(path_type=str))
+@click.argument("dst", type=click.Path(path_type=str))
+@click.option("--ratio", callback=_numbers, metavar="TRAIN VAL [TEST]", help="Fractions that sum to 1.")
+@click.option("--fixed", callback=_numbers, metavar="N N [N]", help="Files per class for each split.")
+@click.option("--seed", type=int, default=1337, show_default=True)
+@click.option("--mode", type=click.Choice(["copy", "move", "hardlink", "symlink"]), default="copy", show_default=True)
+@click.option("--min-per-class", type=int, default=1, show_default=True, help="Files of each class in every split.")
+@click.option("--group-by", metavar="REGEX", help="Files whose names match the same text stay in one split.")
+@click.option("--dry-run", is_flag=True, help="Show the plan, write nothing.")
+@click.option("--chown", metavar="USER:GROUP", help="Owner of every file and folder written.")
+def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_run, chown) -> None:
+    """Split SRC (one folder per class) into DST/train, DST/val and DST/test."""
+    from fitdoctor.data.split import split_folder
+
+    if fixed is not None and any(v != int(v) for v in fixed):
+        raise UserError(f"The 'fixed' parameter of split must be whole numbers. Got {fixed} instead.")
+    plan = split_folder(src, dst, ratio=ratio, fixed=None if fixed is None else tuple(int(v) for v in fixed),
+                        seed=seed, mode=mode, min_per_class=min_per_class, group_by=group_by,
+                        dry_run=dry_run, chown=chown, progress=True, echo=echo)
+    counts = plan.counts()
+    for split, per_class in counts.items():
+        click.echo(f"{split}: {sum(per_class.values())} files (" + ", ".join(f"{k} {v}" for k, v in per_class.items()) + ")")
+    for row in plan.left_out[:20]:
+        click.echo(f"left out: {row['source']}: {row['reason']}")
+    if len(plan.left_out) > 20:
+        click.echo(f"left out: ... and {len(plan.left_out) - 20} more (see left_out.csv)")
+    verb = "Would place" if dry_run else "Placed"
+    click.echo(f"{verb} {len(plan.ops)} files ({mode}); {len(plan.left_out)} left out." + ("" if dry_run else f" Manifest: {os.path.join(dst, 'manifest.csv')}"))
+
+
+@data.command("undo")
+@click.argument("dst", type=click.Path(path_type=str))
+def data_undo(dst: str) -> None:
+    """Put the files of a --mode move split back where they were."""
+    from fitdoctor.data.split import undo_split
+
+    undo_split(dst, echo=click.echo)
+
+
+@data.command("clean")
+@click.argument("folder", type=click.Path(path_type=str))
+@click.option("--quarantine", "qdir", required=True, type=click.Path(path_type=str), help="Where files are moved.")
+@click.option("--restore", is_flag=True, help="Move quarantined files back.")
+@click.option("--dry-run", is_flag=True, help="List what would move.")
+def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool) -> None:
+    """Quarantine unusable files and extra copies of duplicates (nothing is deleted)."""
+    from fitdoctor.data.clean import clean_folder, restore_quarantine
+
+    if restore:
+        restored, skipped = restore_quarantine(folder, qdir)
+        click.echo(f"Restored {restored} files to '{folder}'.")
+        for path in skipped:
+            click.echo(f"skipped (its place is taken): {path}")
+        return
+    moves = clean_folder(folder, qdir, dry_run=dry_run)
+    for m in moves:
+        click.echo(f"{m['path']}: {m['reason']}")
+    verb = "Would quarantine" if dry_run else "Quarantined"
+    click.echo(f"{verb} {len(moves)} files" + ("." if dry_run or not moves else f" in '{qdir}' (undo: --restore)."))
+
+
+@data.command("pack")
+@click.argument("folder", type=click.Path(path_type=str))
+@click.argument("archive", type=click.Path(path_type=str))
+@click.option("--overwrite", is_flag=True, help="Replace ARCHIVE if it exists.")
+def data_pack(folder: str, archive: str, overwrite: bool) -> None:
+    """Pack FOLDER into ARCHIVE (.zip, .tar.gz, .tar.xz by extension)."""
+    from fitdoctor.data.archive import pack
+
+    path = pack(folder, archive, overwrite=overwrite)
+    click.echo(f"Wrote {path} ({path.stat().st_size} bytes).")
+
+
+@data.command("unpack")
+@click.argument("archive", type=click.Path(path_type=str))
+@click.argument("dest", type=click.Path(path_type=str))
+def data_unpack(archive: str, dest: str) -> None:
+    """Unpack ARCHIVE into DEST after checking every member (no path escapes, no bombs)."""
+    from fitdoctor.data.archive import unpack
+
+    path = unpack(archive, dest)
+    click.echo(f"Unpacked {archive} into {path}.")
+
+
+@data.command("demo-set")
+@click.argument("dest", type=click.Path(path_type=str))
+@click.option("--per-class", type=click.IntRange(1, 500), default=None, help="Digits per class (default 500).")
+def data_demo_set(dest: str, per_class: int | None) -> None:
+    """Write the bundled MNIST digits as DEST/<digit>/<n>.png (LeCun & Cortes, CC BY-SA 3.0)."""
+    from fitdoctor.data.demo_set import write_demo_set
+
+    n = write_demo_set(dest, limit_per_class=per_class)
+    click.echo(f"Wrote {n} digits to {dest}." if n else f"{dest} already holds the demo digits.")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; return the exit code (0 ok, 1 internal error, 2 user error)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    args = _join_multi_values(list(sys.argv[1:] if argv is None else argv))
+    debug = "--debug" in args
+    try:
+        cli.main(args=args, prog_name="fitdoctor", standalone_mode=False)
+    except click.exceptions.Abort:
+        click.echo("Aborted.", err=True)
+        return 130
+    except click.exceptions.Exit as exc:
+        return exc.exit_code
+    except click.ClickException as exc:
+        exc.show()
+        return 2
+    except UserError as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Error: {exc}", err=True)
+        return 2
+    except KeyboardInterrupt:
+        click.echo("Interrupted.", err=True)
+        return 130
+    except Exception as exc:
+        if debug:
+            traceback.print_exc()
+        click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
+        return 1
+    return 0

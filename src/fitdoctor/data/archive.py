@@ -1,0 +1,276 @@
+"""`fitdoctor data pack` and `unpack`: archives that cannot write outside their folder.
+
+`shutil.unpack_archive` on Python 3.11 follows `../` and absolute paths in tar files.
+Here every member is validated before anything is written: absolute paths, `..`
+traversal, links whose target leaves the destination (followed through other links in
+the same archive), members routed through links, device files and bombs are refused with
+the member's name. Sizes are counted while streaming (headers lie). Extraction goes to a
+temp folder beside DEST, renamed into place only on success.
+"""
+
+from __future__ import annotations
+
+import lzma
+import os
+import posixpath
+import shutil
+import stat
+import tarfile
+import tempfile
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from fitdoctor.errors import UserError
+
+MAX_TOTAL_BYTES = 20 * 1024**3
+MAX_MEMBERS = 1_000_000
+MAX_RATIO = 200.0
+RATIO_FLOOR_BYTES = 16 * 1024**2
+FORMATS = {".zip": "zip", ".tar.gz": "gztar", ".tgz": "gztar", ".tar.xz": "xztar", ".tar": "tar"}
+
+
+@dataclass
+class Member:
+    """One archive entry, in a form common to zip and tar."""
+
+    name: str
+    kind: str  # file, dir, symlink, hardlink, special
+    size: int
+    compressed: int
+    link: str = ""
+    raw: object = None
+
+
+def archive_format(path: str | os.PathLike) -> str:
+    """The `shutil.make_archive` format name for an archive path, from its extension.
+
+    Example:
+        >>> archive_format("digits.tar.gz")
+        'gztar'
+    """
+    name = str(path).lower()
+    for ext, fmt in FORMATS.items():
+        if name.endswith(ext):
+            return fmt
+    raise UserError(f"Archive '{path}' has an unknown extension. Use .zip, .tar.gz, .tgz, .tar.xz or .tar.")
+
+
+def pack(folder: str | os.PathLike, archive: str | os.PathLike, *, overwrite: bool = False) -> Path:
+    """Pack a folder into a zip or tar archive (by extension), written atomically.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a").mkdir(); _ = (d / "a" / "x.txt").write_text("x")
+        >>> pack(d / "a", d / "a.zip").name
+        'a.zip'
+    """
+    folder, archive = Path(folder), Path(archive)
+    fmt = archive_format(archive)
+    if not folder.is_dir():
+        raise UserError(f"Folder '{folder}' does not exist. Pass the folder to pack.")
+    if archive.exists() and not overwrite:
+        raise UserError(f"Archive '{archive}' already exists. Pass a new name, or --overwrite to replace it.")
+    if archive.resolve().is_relative_to(folder.resolve()):
+        raise UserError(f"Archive '{archive}' would be inside the folder it packs. Write it elsewhere.")
+    archive.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=archive.parent, prefix=".pack-") as tmp:
+        made = shutil.make_archive(os.path.join(tmp, "archive"), fmt, root_dir=folder)
+        with open(made, "rb") as f:
+            os.fsync(f.fileno())
+        os.replace(made, archive)
+    return archive
+
+
+def _members(archive: Path) -> tuple[str, list[Member]]:
+    if zipfile.is_zipfile(archive):
+        zf = zipfile.ZipFile(archive)
+        out = []
+        for info in zf.infolist():
+            mode = info.external_attr >> 16
+            if stat.S_ISLNK(mode):
+                out.append(Member(info.filename, "symlink", 0, info.compress_size,
+                                  zf.read(info).decode("utf-8", "replace"), info))
+            elif info.is_dir():
+                out.append(Member(info.filename, "dir", 0, 0, raw=info))
+            elif mode and not stat.S_ISREG(mode):
+                out.append(Member(info.filename, "special", 0, 0, raw=info))
+            else:
+                out.append(Member(info.filename, "file", info.file_size, info.compress_size, raw=info))
+        zf.close()
+        return "zip", out
+    try:
+        with tarfile.open(archive) as tf:
+            out = []
+            for ti in tf:
+                if len(out) >= MAX_MEMBERS:
+                    raise UserError(f"Archive '{archive}' has more than {MAX_MEMBERS} members; refused as a bomb.")
+                kind = ("file" if ti.isreg() else "dir" if ti.isdir() else "symlink" if ti.issym()
+                        else "hardlink" if ti.islnk() else "special")
+                out.append(Member(ti.name, kind, ti.size if ti.isreg() else 0, 0, ti.linkname, ti))
+            return "tar", out
+    except tarfile.TarError as exc:
+        raise UserError(f"'{archive}' is not a zip or tar archive ({exc}). Pass a .zip or .tar.* file.") from None
+
+
+def _norm(name: str) -> list[str] | None:
+    """Split a member name into components; None when it is absolute or climbs above the root."""
+    if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
+        return None
+    parts: list[str] = []
+    for part in name.replace("\\", "/").split("/"):
+        if part in ("", "."):
+            continue
+        if part == "..":
+            if not parts:
+                return None
+            parts.pop()
+        else:
+            parts.append(part)
+    return parts
+
+
+def _resolve(parts: list[str], links: dict[str, str], depth: int = 0) -> list[str] | None:
+    """Follow the archive's own symlinks along a path; None when it leaves the root."""
+    if depth > 40:
+        return None
+    out: list[str] = []
+    for i, part in enumerate(parts):
+        if part == "..":
+            if not out:
+                return None
+            out.pop()
+            continue
+        if part == ".":
+            continue
+        out.append(part)
+        key = "/".join(out)
+        if key in links:
+            target = links[key]
+            if target.startswith("/"):
+                return None
+            base = out[:-1]
+            resolved = _resolve(base + target.split("/"), links, depth + 1)
+            if resolved is None:
+                return None
+            out = resolved
+    return out
+
+
+def validate(archive: Path, members: list[Member]) -> None:
+    """Refuse the whole archive, naming the member, when any entry could escape or explode."""
+    if len(members) > MAX_MEMBERS:
+        raise UserError(f"Archive '{archive}' has {len(members)} members (cap {MAX_MEMBERS}); refused as a bomb.")
+    links: dict[str, str] = {}
+    seen_files: set[str] = set()
+    for m in members:
+        parts = _norm(m.name)
+        if parts is None:
+            raise UserError(f"Archive member '{m.name}' has an absolute path or climbs out with '..'; refused.")
+        if m.kind == "special":
+            raise UserError(f"Archive member '{m.name}' is a device file, pipe or socket; refused.")
+        parent = _resolve(parts[:-1], links)
+        if parent is None or parent != parts[:-1]:
+            raise UserError(f"Archive member '{m.name}' is routed through a link; refused.")
+        key = "/".join(parts)
+        if m.kind == "symlink":
+            if m.link.startswith("/") or _resolve(parts[:-1] + m.link.split("/"), links) is None:
+                raise UserError(f"Archive member '{m.name}' links to '{m.link}', outside the destination; refused.")
+            links[key] = m.link
+        elif m.kind == "hardlink":
+            target = _norm(m.link)
+            if target is None or "/".join(target) not in seen_files:
+                raise UserError(f"Archive member '{m.name}' is a hard link to '{m.link}', outside the archive; refused.")
+        if m.kind in ("file", "hardlink"):
+            seen_files.add(key)
+        if m.compressed and m.size > RATIO_FLOOR_BYTES and m.size / m.compressed > MAX_RATIO:
+            raise UserError(f"Archive member '{m.name}' expands {m.size / m.compressed:.0f}x; refused as a zip bomb.")
+    total = sum(m.size for m in members)
+    if total > MAX_TOTAL_BYTES:
+        raise UserError(f"Archive '{archive}' expands to {total / 1e9:.1f} GB (cap {MAX_TOTAL_BYTES / 1e9:.0f} GB); refused.")
+
+
+class _Budget:
+    """Counts bytes actually written, since the sizes in headers can lie."""
+
+    def __init__(self, archive: Path) -> None:
+        self.archive = archive
+        self.total = 0
+        self.packed = max(archive.stat().st_size, 1)
+
+    def add(self, n: int, member: Member) -> None:
+        self.total += n
+        if self.total > MAX_TOTAL_BYTES or (
+            self.total > RATIO_FLOOR_BYTES and self.total / self.packed > MAX_RATIO
+        ):
+            raise UserError(f"Archive member '{member.name}' expands past the safety caps; refused as a bomb.")
+
+
+def _stream(src, dest: Path, member: Member, budget: _Budget) -> None:
+    written = 0
+    with open(dest, "wb") as out:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > member.size:
+                raise UserError(f"Archive member '{member.name}' is larger than its header says; refused.")
+            budget.add(len(chunk), member)
+            out.write(chunk)
+
+
+def _extract(archive: Path, kind: str, members: list[Member], tmp: Path) -> None:
+    budget = _Budget(archive)
+    opener = zipfile.ZipFile(archive) if kind == "zip" else tarfile.open(archive)
+    with opener as arc:
+        for m in members:
+            parts = _norm(m.name)
+            if not parts:
+                continue
+            target = tmp.joinpath(*parts)
+            if m.kind == "dir":
+                target.mkdir(parents=True, exist_ok=True)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            if m.kind == "symlink":
+                os.symlink(m.link, target)
+            elif m.kind == "hardlink":
+                os.link(tmp.joinpath(*_norm(m.link)), target)
+            else:
+                src = arc.open(m.raw) if kind == "zip" else arc.extractfile(m.raw)
+                with src:
+                    _stream(src, target, m, budget)
+
+
+def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
+    """Validate every member, extract into a temp folder beside DEST, then rename it into place.
+
+    On any failure DEST is left exactly as it was.
+
+    Example:
+        >>> import tempfile, pathlib
+        >>> d = pathlib.Path(tempfile.mkdtemp()); (d / "a").mkdir(); _ = (d / "a" / "x.txt").write_text("x")
+        >>> _ = pack(d / "a", d / "a.tar.gz")
+        >>> sorted(p.name for p in unpack(d / "a.tar.gz", d / "b").iterdir())
+        ['x.txt']
+    """
+    archive, dest = Path(archive), Path(dest)
+    if not archive.is_file():
+        raise UserError(f"Archive '{archive}' does not exist. Pass an existing .zip or .tar.* file.")
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise UserError(f"Destination '{dest}' exists and is not empty. Pass a new folder; nothing was written.")
+    kind, members = _members(archive)
+    validate(archive, members)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
+    try:
+        _extract(archive, kind, members, tmp)
+        if dest.exists():
+            dest.rmdir()
+        os.rename(tmp, dest)
+    except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)  # our own temp folder, never the user's DEST
+        raise UserError(f"Archive '{archive}' is damaged ({exc}); nothing was written.") from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return dest

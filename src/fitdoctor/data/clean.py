@@ -1,0 +1,102 @@
+"""`fitdoctor data clean`: move unusable files and extra copies aside, never delete them.
+
+Quarantined files keep their relative path under QDIR, and every move is written to
+`QDIR/quarantine-log.jsonl` before it happens, so `restore_quarantine` can put each file
+back (and a run killed half-way can simply be run again).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+
+from fitdoctor.data.duplicates import exact_groups
+from fitdoctor.data.scan import scan
+from fitdoctor.errors import UserError
+from fitdoctor.fsio import copy_file_atomic
+
+LOG_NAME = "quarantine-log.jsonl"
+
+
+def _move(src: Path, dest: Path) -> None:
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.rename(src, dest)
+    except OSError:
+        copy_file_atomic(src, dest)
+        os.unlink(src)
+
+
+def _append(log: Path, entries: list[dict]) -> None:
+    with open(log, "a", encoding="utf-8") as f:
+        for e in entries:
+            f.write(json.dumps(e, ensure_ascii=False) + "\n")
+        f.flush()
+        os.fsync(f.fileno())
+
+
+def clean_folder(folder: str | os.PathLike, quarantine: str | os.PathLike, *, dry_run: bool = False) -> list[dict]:
+    """Quarantine unusable files and all but the first copy of each exact duplicate.
+
+    Args:
+        folder: The dataset folder (class folders, or train/val/test).
+        quarantine: Where the files go, mirroring their paths; must be outside `folder`.
+        dry_run: List what would move, move nothing.
+
+    Returns:
+        One `{"path", "reason"}` per quarantined file.
+    """
+    folder, quarantine = Path(folder), Path(quarantine)
+    if quarantine.resolve().is_relative_to(folder.resolve()):
+        raise UserError(f"Quarantine folder '{quarantine}' is inside '{folder}'. Pass a folder outside it.")
+    s = scan(folder)
+    moves = [{"path": f.record.path, "reason": f.record.problem} for f in s.unusable]
+    usable = s.usable
+    for group in exact_groups([f.record.sha256 for f in usable]):
+        paths = sorted(usable[i].record.path for i in group)
+        moves += [{"path": p, "reason": f"duplicate of {paths[0]}"} for p in paths[1:]]
+    moves.sort(key=lambda m: m["path"])
+    for m in moves:
+        if (quarantine / m["path"]).exists():
+            raise UserError(
+                f"'{quarantine / m['path']}' already exists in the quarantine. Restore or move it first, "
+                "or pass another --quarantine folder; nothing was moved."
+            )
+    if dry_run or not moves:
+        return moves
+    quarantine.mkdir(parents=True, exist_ok=True)
+    run = time.strftime("%Y%m%dT%H%M%S")
+    root = str(folder.resolve())
+    _append(quarantine / LOG_NAME, [{"run": run, "root": root, "action": "quarantine", **m} for m in moves])
+    for m in moves:
+        _move(folder / m["path"], quarantine / m["path"])
+    return moves
+
+
+def restore_quarantine(folder: str | os.PathLike, quarantine: str | os.PathLike) -> tuple[int, list[str]]:
+    """Move every quarantined file back to its place; return (restored, skipped paths).
+
+    A file whose place is taken again is skipped (never overwritten) and listed.
+    """
+    folder, quarantine = Path(folder), Path(quarantine)
+    log = quarantine / LOG_NAME
+    if not log.exists():
+        raise UserError(f"'{quarantine}' holds no quarantine log ({LOG_NAME}). Pass the folder given to --quarantine.")
+    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+    root = str(folder.resolve())
+    restored, skipped = 0, []
+    for e in entries:
+        if e.get("action") != "quarantine" or e.get("root") != root:
+            continue
+        src, dest = quarantine / e["path"], folder / e["path"]
+        if not src.exists():
+            continue
+        if dest.exists():
+            skipped.append(e["path"])
+            continue
+        _move(src, dest)
+        restored += 1
+    _append(log, [{"action": "restore", "root": root, "restored": restored, "time": time.strftime("%Y%m%dT%H%M%S")}])
+    return restored, skipped

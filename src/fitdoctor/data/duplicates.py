@@ -1,0 +1,125 @@
+"""Exact duplicates (same bytes) and near duplicates (dHash within a few bits).
+
+Near duplicates are found without comparing every pair: the 64-bit hash is cut into
+bands of 16 bits; two hashes within `max_distance` < 4 bits agree exactly on at least
+one band (pigeonhole), so only hashes that share a band are compared. A candidate pair
+is confirmed when the 32x32 contrast-stretched thumbnails differ by at most `NEAR_MAD`
+grey levels on average: on small line drawings (digits) distinct images often share a
+dHash, and the thumbnail check keeps them apart.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+
+NEAR_DISTANCE = 3
+NEAR_MAD = 3.0
+
+
+class UnionFind:
+    """Disjoint sets over 0..n-1, used to merge duplicates and user groups."""
+
+    def __init__(self, n: int) -> None:
+        self.parent = list(range(n))
+
+    def find(self, i: int) -> int:
+        while self.parent[i] != i:
+            self.parent[i] = self.parent[self.parent[i]]
+            i = self.parent[i]
+        return i
+
+    def union(self, a: int, b: int) -> None:
+        ra, rb = self.find(a), self.find(b)
+        if ra != rb:
+            self.parent[max(ra, rb)] = min(ra, rb)
+
+    def groups(self) -> list[list[int]]:
+        out: dict[int, list[int]] = defaultdict(list)
+        for i in range(len(self.parent)):
+            out[self.find(i)].append(i)
+        return list(out.values())
+
+
+def exact_groups(hashes: Sequence[str]) -> list[list[int]]:
+    """Indices that share a content hash, groups of 2 or more.
+
+    Example:
+        >>> exact_groups(["a", "b", "a"])
+        [[0, 2]]
+    """
+    by_hash: dict[str, list[int]] = defaultdict(list)
+    for i, h in enumerate(hashes):
+        if h:
+            by_hash[h].append(i)
+    return [g for g in by_hash.values() if len(g) > 1]
+
+
+def near_pairs(hashes: Sequence[int], max_distance: int = NEAR_DISTANCE) -> set[tuple[int, int]]:
+    """Pairs (i, j), i < j, whose dHashes differ in at most `max_distance` bits.
+
+    Example:
+        >>> sorted(near_pairs([0b1111, 0b1110, 1 << 40]))
+        [(0, 1)]
+    """
+    if max_distance > 3:
+        raise ValueError("max_distance must be at most 3 for the 4-band search to be exact.")
+    import numpy as np
+
+    arr = np.asarray([int(h) for h in hashes], dtype=np.uint64)
+    pairs: set[tuple[int, int]] = set()
+    for band in range(4):
+        keys = (arr >> np.uint64(band * 16)) & np.uint64(0xFFFF)
+        order = np.argsort(keys, kind="stable")
+        bounds = np.flatnonzero(np.diff(keys[order])) + 1
+        for members in np.split(order, bounds):
+            if len(members) > 1:
+                pairs.update(_close_pairs(arr, np.sort(members), max_distance))
+    return pairs
+
+
+def _close_pairs(arr, members, max_distance: int, chunk: int = 512) -> set[tuple[int, int]]:
+    import numpy as np
+
+    found: set[tuple[int, int]] = set()
+    values = arr[members]
+    for start in range(0, len(members), chunk):
+        block = values[start : start + chunk, None] ^ values[None, :]
+        rows, cols = np.nonzero(np.bitwise_count(block) <= max_distance)
+        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
+            i, j = int(members[start + r]), int(members[c])
+            if i < j:
+                found.add((i, j))
+    return found
+
+
+def near_groups(
+    hashes: Sequence[int],
+    sha: Sequence[str],
+    thumbs: Sequence[bytes] | None = None,
+    max_distance: int = NEAR_DISTANCE,
+    max_mad: float = NEAR_MAD,
+) -> list[list[int]]:
+    """Groups of near-identical images that are not all byte-identical copies of each other.
+
+    Args:
+        hashes: dHash per image.
+        sha: Content hash per image (identical bytes are exact, not near, duplicates).
+        thumbs: Thumbnails per image, to confirm candidates (skipped when None).
+        max_distance: Most differing dHash bits for a candidate pair, default 3.
+        max_mad: Most mean absolute thumbnail difference for a confirmed pair, default 3.0.
+    """
+    import numpy as np
+
+    uf = UnionFind(len(hashes))
+    for i, j in near_pairs(hashes, max_distance):
+        if sha[i] == sha[j]:
+            uf.union(i, j)
+            continue
+        if thumbs is not None and thumbs[i] and thumbs[j]:
+            a = np.frombuffer(thumbs[i], dtype=np.uint8).astype(np.int16)
+            b = np.frombuffer(thumbs[j], dtype=np.uint8).astype(np.int16)
+            if a.shape != b.shape or np.abs(a - b).mean() > max_mad:
+                continue
+        uf.union(i, j)
+    return [g for g in uf.groups() if len(g) > 1 and len({sha[i] for i in g}) > 1]

@@ -1,0 +1,145 @@
+"""`fitdoctor data inspect`: what is in a dataset folder, and what is wrong with it.
+
+Read-only. Every file is decoded; the report lists classes and counts, sizes and modes,
+unusable files with their reason, exact and near duplicates, duplicates that carry
+different labels, class imbalance, and (for a split folder) leakage between splits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fitdoctor.data.duplicates import exact_groups, near_groups
+from fitdoctor.data.scan import Scan, scan
+
+
+@dataclass
+class Inspection:
+    """The findings of `inspect_folder`; `to_dict()` is the `--json` document."""
+
+    root: str
+    classes: dict[str, int]
+    splits: dict[str, dict[str, int]]
+    problems: list[dict]
+    duplicates: list[list[str]]
+    near_duplicates: list[list[str]]
+    conflicting_labels: list[dict]
+    leakage: list[dict]
+    sizes: dict[str, int]
+    modes: dict[str, int]
+    formats: dict[str, int]
+    total_bytes: int
+    files: int
+    imbalance: float | None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+def _groups_as_paths(groups: list[list[int]], s: Scan, usable: list[int]) -> list[list[str]]:
+    out = [sorted(s.files[usable[i]].record.path for i in g) for g in groups]
+    return sorted(out)
+
+
+def analyse(s: Scan) -> Inspection:
+    """Build the inspection from a finished scan (no file is read again)."""
+    usable = [i for i, f in enumerate(s.files) if f.record.problem is None]
+    recs = [s.files[i].record for i in usable]
+    exact = exact_groups([r.sha256 for r in recs])
+    near = near_groups([r.dhash for r in recs], [r.sha256 for r in recs], [r.thumb for r in recs])
+    classes = Counter(f.label for f in s.files if f.record.problem is None)
+    splits: dict[str, dict[str, int]] = {}
+    for f in s.files:
+        if f.split and f.record.problem is None:
+            splits.setdefault(f.split, Counter())[f.label] += 1
+    conflicting, leakage = [], []
+    for kind, groups in (("exact", exact), ("near", near)):
+        for g in groups:
+            members = [s.files[usable[i]] for i in g]
+            labels = sorted({m.label for m in members})
+            paths = sorted(m.record.path for m in members)
+            if len(labels) > 1:
+                conflicting.append({"paths": paths, "classes": labels, "kind": kind})
+            split_names = sorted({m.split for m in members if m.split})
+            if len(split_names) > 1:
+                leakage.append({"paths": paths, "splits": split_names, "kind": kind})
+    counts = [c for c in classes.values() if c]
+    warnings = []
+    imbalance = round(max(counts) / min(counts), 2) if counts else None
+    if imbalance and imbalance >= 1.5:
+        warnings.append(
+            f"Classes are imbalanced: the largest has {imbalance}x the files of the smallest "
+            "(training uses class weights)."
+        )
+    return Inspection(
+        root=str(s.root),
+        classes=dict(sorted(classes.items())),
+        splits={k: dict(sorted(v.items())) for k, v in splits.items()},
+        problems=[{"path": f.record.path, "reason": f.record.problem} for f in s.unusable],
+        duplicates=_groups_as_paths(exact, s, usable),
+        near_duplicates=_groups_as_paths(near, s, usable),
+        conflicting_labels=conflicting,
+        leakage=leakage,
+        sizes=dict(Counter(f"{r.width}x{r.height}" for r in recs).most_common()),
+        modes=dict(Counter(r.mode for r in recs).most_common()),
+        formats=dict(Counter(r.format for r in recs).most_common()),
+        total_bytes=sum(f.record.bytes for f in s.files),
+        files=len(s.files),
+        imbalance=imbalance,
+        warnings=warnings,
+    )
+
+
+def inspect_folder(root: str | os.PathLike, *, progress: bool = False) -> Inspection:
+    """Inspect a class folder or a split folder, reading every file and changing nothing.
+
+    Example:
+        >>> import tempfile
+        >>> from fitdoctor.data.demo_set import write_demo_set
+        >>> d = tempfile.mkdtemp()
+        >>> _ = write_demo_set(d + "/digits", limit_per_class=3)
+        >>> inspect_folder(d + "/digits").classes["7"]
+        3
+    """
+    return analyse(scan(Path(root), progress=progress))
+
+
+def _human_bytes(n: int) -> str:
+    for unit in ("B", "KB", "MB", "GB"):
+        if n < 1024 or unit == "GB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    return f"{n} B"
+
+
+def render(ins: Inspection, limit: int = 10) -> str:
+    """The human report of an inspection."""
+    lines = [f"{ins.root}: {ins.files} files, {_human_bytes(ins.total_bytes)}, {len(ins.classes)} classes"]
+    if ins.splits:
+        for split, counts in ins.splits.items():
+            lines.append(f"  {split}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
+    else:
+        lines.append("  classes: " + ", ".join(f"{k} {v}" for k, v in ins.classes.items()))
+    lines.append("  sizes: " + ", ".join(f"{k} ({v})" for k, v in list(ins.sizes.items())[:5]))
+    lines.append("  modes: " + ", ".join(f"{k} ({v})" for k, v in ins.modes.items()))
+    sections = [
+        ("Unusable files", [f"{p['path']}: {p['reason']}" for p in ins.problems]),
+        ("Exact duplicates", [" = ".join(g) for g in ins.duplicates]),
+        ("Near duplicates", [" ~ ".join(g) for g in ins.near_duplicates]),
+        ("Conflicting labels", [f"{' / '.join(c['paths'])} ({', '.join(c['classes'])})" for c in ins.conflicting_labels]),
+        ("Leakage between splits", [f"{' / '.join(x['paths'])} ({', '.join(x['splits'])})" for x in ins.leakage]),
+    ]
+    for title, items in sections:
+        if items:
+            lines.append(f"{title} ({len(items)}):")
+            lines.extend(f"  {item}" for item in items[:limit])
+            if len(items) > limit:
+                lines.append(f"  ... and {len(items) - limit} more (use --json for all)")
+    lines.extend(f"Warning: {w}" for w in ins.warnings)
+    if not (ins.problems or ins.duplicates or ins.near_duplicates or ins.leakage):
+        lines.append("No problems found.")
+    return "\n".join(lines)

@@ -1,0 +1,131 @@
+"""Decode every file of a folder in parallel, over all cores, with a progress bar.
+
+The folder is either a class folder (`ROOT/<class>/...`) or an already split one
+(`ROOT/train/<class>/...`, `ROOT/val/...`, `ROOT/test/...`).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from fitdoctor.data.images import FileRecord, check_file, detect_splits, list_class_files
+from fitdoctor.errors import UserError
+
+PARALLEL_THRESHOLD = 64
+
+
+@dataclass
+class ScannedFile:
+    """A checked file and where it belongs."""
+
+    record: FileRecord
+    label: str
+    split: str | None = None
+
+
+@dataclass
+class Scan:
+    """All files of a dataset folder, checked.
+
+    Args:
+        root: The scanned folder.
+        splits: The split names when the folder is already split, else [].
+        files: One `ScannedFile` per file, sorted by path.
+    """
+
+    root: Path
+    splits: list[str]
+    files: list[ScannedFile] = field(default_factory=list)
+
+    @property
+    def usable(self) -> list[ScannedFile]:
+        return [f for f in self.files if f.record.problem is None]
+
+    @property
+    def unusable(self) -> list[ScannedFile]:
+        return [f for f in self.files if f.record.problem is not None]
+
+
+def _check_batch(args: tuple[str, list[str]]) -> list[FileRecord]:
+    root, rels = args
+    return [check_file(root, rel) for rel in rels]
+
+
+def _decode_all(
+    root: str, rels: list[str], workers: int | None, progress: Callable[[int], None] | None
+) -> list[FileRecord]:
+    workers = workers or os.cpu_count() or 1
+    if workers == 1 or len(rels) < PARALLEL_THRESHOLD:
+        out = []
+        for rel in rels:
+            out.append(check_file(root, rel))
+            if progress:
+                progress(1)
+        return out
+    size = max(16, min(256, len(rels) // (workers * 8) or 1))
+    batches = [(root, rels[i : i + size]) for i in range(0, len(rels), size)]
+    out = []
+    with ProcessPoolExecutor(max_workers=workers) as pool:
+        for records in pool.map(_check_batch, batches):
+            out.extend(records)
+            if progress:
+                progress(len(records))
+    return out
+
+
+def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, str, str | None]]]:
+    """List (relative path, class, split) for every file under a dataset folder."""
+    root = Path(root)
+    if not root.exists():
+        raise UserError(f"Folder '{root}' does not exist. Pass the folder that holds your class folders.")
+    if not root.is_dir():
+        raise UserError(f"'{root}' is not a folder. Pass the folder that holds your class folders.")
+    splits = detect_splits(root)
+    entries: list[tuple[str, str, str | None]] = []
+    if splits:
+        for split in splits:
+            for label, rels in list_class_files(root / split).items():
+                entries.extend((f"{split}/{rel}", label, split) for rel in rels)
+    else:
+        for label, rels in list_class_files(root).items():
+            entries.extend((rel, label, None) for rel in rels)
+    if not entries:
+        raise UserError(
+            f"No class folders with files in '{root}'. Expected '{root}/<class>/<image>' "
+            "(one folder per class)."
+        )
+    return splits, entries
+
+
+def scan(root: str | os.PathLike, *, workers: int | None = None, progress: bool = False) -> Scan:
+    """Check every file under `root` with the decoder training uses.
+
+    Args:
+        root: A class folder or an already split folder.
+        workers: Processes to decode with; all cores by default.
+        progress: Show a progress bar on stderr.
+
+    Example:
+        >>> scan("/nonexistent")
+        Traceback (most recent call last):
+        ...
+        fitdoctor.errors.UserError: Folder '/nonexistent' does not exist. Pass the folder that holds your class folders.
+    """
+    root = Path(root)
+    splits, entries = list_dataset(root)
+    rels = [e[0] for e in entries]
+    if progress and sys.stderr.isatty():
+        import click
+
+        with click.progressbar(length=len(rels), label="Decoding", file=sys.stderr) as bar:
+            records = _decode_all(str(root), rels, workers, bar.update)
+    else:
+        records = _decode_all(str(root), rels, workers, None)
+    result = Scan(root=root, splits=splits)
+    result.files = [ScannedFile(rec, label, split) for rec, (_, label, split) in zip(records, entries, strict=True)]
+    return result

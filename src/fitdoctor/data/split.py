@@ -1,0 +1,321 @@
+"""`fitdoctor data split`: write a planned split to disk, safely and resumably.
+
+The plan is written to `DST/.fitdoctor/split-plan.json` before any file is touched (a
+write-ahead journal). Each file is then placed with an atomic step: a rename for moves on
+the same file system, a temp copy + fsync + `os.replace` otherwise. Where a file stands is
+therefore always readable from the disk, and running the same command again after a
+crash (even kill -9) finishes the job. `undo_split` puts moved files back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import errno
+import hashlib
+import io
+import json
+import os
+import shutil
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from fitdoctor.data.scan import scan
+from fitdoctor.data.split_plan import Op, Plan, check_fixed, check_ratio, make_plan
+from fitdoctor.errors import UserError, param_error
+from fitdoctor.fsio import TMP_SUFFIX, atomic_open, copy_file_atomic, fsync_dir, link_atomic, write_json
+
+MODES = ("copy", "move", "hardlink", "symlink")
+STATE_DIR = ".fitdoctor"
+PLAN_FILE = "split-plan.json"
+DONE_FILE = "split-done.json"
+JOURNAL_FILE = "split-journal.log"
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def parse_owner(spec: str | None) -> tuple[str | None, str | None]:
+    """Validate `--chown USER:GROUP` (either part may be empty) against this machine's users."""
+    if not spec:
+        return None, None
+    import grp
+    import pwd
+
+    user, _, group = spec.partition(":")
+    try:
+        if user:
+            pwd.getpwnam(user)
+        if group:
+            grp.getgrnam(group)
+    except KeyError:
+        raise param_error("chown", "split", "USER:GROUP with a user and group that exist here", spec) from None
+    return user or None, group or None
+
+
+def _free_space_check(src: Path, dst: Path, plan: Plan, mode: str) -> None:
+    anchor = dst
+    while not anchor.exists():
+        anchor = anchor.parent
+    needed = sum(op.bytes for op in plan.ops)
+    if mode in ("hardlink", "symlink"):
+        needed = 0
+    elif mode == "move" and os.stat(src).st_dev == os.stat(anchor).st_dev:
+        needed = 0
+    needed += 4096 * (len(plan.ops) + 16)  # directory entries, manifest
+    free = shutil.disk_usage(anchor).free
+    if needed > free:
+        raise UserError(
+            f"Not enough free space on '{anchor}' for the split: it needs {needed / 1e6:.1f} MB and "
+            f"{free / 1e6:.1f} MB is free. Free some space, or use --mode hardlink or --mode move."
+        )
+
+
+def _params(src: Path, ratio, fixed, seed, mode, min_per_class, group_by) -> dict:
+    return {"src": str(src.resolve()), "ratio": list(ratio) if ratio else None,
+            "fixed": list(fixed) if fixed else None, "seed": seed, "mode": mode,
+            "min_per_class": min_per_class, "group_by": group_by}
+
+
+def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
+    """Bring one file to its place; return True when something was done. Idempotent."""
+    source, dest = src / op.source, dst / op.dest
+    dest_there = os.path.lexists(dest)
+    if mode == "move":
+        source_there = source.exists()
+        if dest_there and not source_there:
+            return False
+        if dest_there and source_there:  # cross-device move killed after its copy
+            if _sha256(dest) == op.sha256:
+                os.unlink(source)
+                return True
+        elif not source_there:
+            raise UserError(
+                f"'{op.source}' is neither in SRC nor in DST. It was moved or deleted by hand; "
+                f"put it back in '{src}' and run the same command again."
+            )
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            os.rename(source, dest)
+        except OSError as exc:
+            if exc.errno != errno.EXDEV:
+                raise
+            copy_file_atomic(source, dest)
+            if _sha256(dest) != op.sha256:
+                raise UserError(f"Copy of '{op.source}' does not match its hash; SRC keeps the file.") from None
+            os.unlink(source)
+        return True
+    if dest_there and (mode != "copy" or dest.stat().st_size == op.bytes):
+        return False
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if mode == "copy":
+        copy_file_atomic(source, dest)
+    else:
+        link_atomic(source, dest, symbolic=mode == "symlink")
+    return True
+
+
+def _clear_temp_files(dst: Path) -> None:
+    for path in dst.rglob(f"*{TMP_SUFFIX}"):
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op], symlinks: bool) -> None:
+    user, group = owner
+    if not (user or group):
+        return
+    chown = os.lchown if symlinks else None
+    import grp
+    import pwd
+
+    uid = pwd.getpwnam(user).pw_uid if user else -1
+    gid = grp.getgrnam(group).gr_gid if group else -1
+    paths = {dst / op.dest for op in ops}
+    paths |= {p.parent for p in paths} | {dst / s for s in {op.split for op in ops}} | {dst}
+    for p in sorted(paths):
+        (chown or os.chown)(p, uid, gid)
+
+
+def _write_manifest(dst: Path, plan: Plan) -> None:
+    with atomic_open(dst / "manifest.csv", "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=["source", "dest", "split", "class", "sha256", "bytes"])
+        writer.writeheader()
+        writer.writerows(op.row() for op in plan.ops)
+    if plan.left_out:
+        with atomic_open(dst / "left_out.csv", "w", newline="") as f:
+            writer = csv.DictWriter(f, fieldnames=["source", "reason"])
+            writer.writeheader()
+            writer.writerows(plan.left_out)
+
+
+def _load_plan(state: Path) -> tuple[dict, Plan]:
+    data = json.loads((state / PLAN_FILE).read_text(encoding="utf-8"))
+    ops = [Op(o["source"], o["dest"], o["split"], o["class"], o["sha256"], o["bytes"]) for o in data["ops"]]
+    return data["params"], Plan(ops=ops, left_out=data["left_out"], splits=tuple(data["splits"]))
+
+
+def split_folder(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    *,
+    ratio=None,
+    fixed=None,
+    seed: int = 1337,
+    mode: str = "copy",
+    min_per_class: int = 1,
+    group_by: str | None = None,
+    dry_run: bool = False,
+    chown: str | None = None,
+    progress: bool = False,
+    echo=None,
+) -> Plan:
+    """Split a class folder into `DST/train|val|test/<class>/...` with a manifest.
+
+    Args:
+        src: Folder with one sub-folder per class.
+        dst: New (or empty) folder; or the DST of an unfinished run of the same command.
+        ratio: Fractions (train, val[, test]) summing to 1; or
+        fixed: Files per class (train, val[, test]).
+        seed: Random seed, default 1337.
+        mode: "copy" (default, keeps metadata), "move", "hardlink" or "symlink".
+        min_per_class: Files of each class every split gets, default 1.
+        group_by: Regex on file names; matches stay in one split.
+        dry_run: Plan and report, write nothing.
+        chown: "USER:GROUP" for every file and folder written.
+        progress: Show a progress bar on stderr.
+        echo: Callable for one-line status messages (default: none).
+
+    Example:
+        >>> import tempfile
+        >>> from fitdoctor.data.demo_set import write_demo_set
+        >>> d = tempfile.mkdtemp()
+        >>> _ = write_demo_set(d + "/digits", limit_per_class=10)
+        >>> plan = split_folder(d + "/digits", d + "/split", ratio=(0.8, 0.1, 0.1))
+        >>> plan.counts()["val"]["3"]
+        1
+    """
+    say = echo or (lambda _msg: None)
+    src, dst = Path(src), Path(dst)
+    if mode not in MODES:
+        raise param_error("mode", "split", "one of copy, move, hardlink, symlink", mode)
+    ratio = check_ratio(ratio) if ratio is not None else None
+    fixed = check_fixed(fixed) if fixed is not None else None
+    owner = parse_owner(chown)
+    params = _params(src, ratio, fixed, seed, mode, min_per_class, group_by)
+    state = dst / STATE_DIR
+    if dst.exists() and not dst.is_dir():
+        raise UserError(f"'{dst}' is a file. Pass a new folder as the split's destination.")
+    if (state / PLAN_FILE).exists():
+        saved, plan = _load_plan(state)
+        if saved != params:
+            raise UserError(
+                f"'{dst}' holds a split made with other settings ({_diff(saved, params)}). "
+                "Run that command again to finish it, or pass a new destination."
+            )
+        if (state / DONE_FILE).exists():
+            say(f"'{dst}' already holds this split; nothing to do.")
+            return plan
+        say(f"Resuming the unfinished split into '{dst}'.")
+    else:
+        if dst.exists() and any(dst.iterdir()):
+            raise UserError(f"Destination '{dst}' is not empty. Pass a new or empty folder; nothing was written.")
+        if src.resolve() == dst.resolve() or dst.resolve().is_relative_to(src.resolve()):
+            raise UserError(f"Destination '{dst}' is inside SRC '{src}'. Pass a folder outside it.")
+        s = scan(src, progress=progress)
+        if s.splits:
+            raise UserError(
+                f"'{src}' is already split ({', '.join(s.splits)}). Pass the folder with one folder per class."
+            )
+        plan = make_plan(s, ratio=ratio, fixed=fixed, seed=seed, min_per_class=min_per_class, group_by=group_by)
+        if dry_run:
+            return plan
+        _free_space_check(src, dst, plan, mode)
+        dst.mkdir(parents=True, exist_ok=True)
+        write_json(state / PLAN_FILE, {"version": 1, "params": params, "splits": list(plan.splits),
+                                       "ops": [op.row() for op in plan.ops], "left_out": plan.left_out})
+    if dry_run:
+        return plan
+    _execute(plan, src, dst, mode, progress)
+    _chown_tree(dst, owner, plan.ops, symlinks=mode == "symlink")
+    _write_manifest(dst, plan)
+    write_json(state / DONE_FILE, {"files": len(plan.ops), "left_out": len(plan.left_out)})
+    fsync_dir(dst)
+    return plan
+
+
+def _diff(a: dict, b: dict) -> str:
+    return ", ".join(f"{k}={a.get(k)!r} not {b.get(k)!r}" for k in b if a.get(k) != b.get(k))
+
+
+def _execute(plan: Plan, src: Path, dst: Path, mode: str, progress: bool) -> None:
+    _clear_temp_files(dst)
+    bar = None
+    if progress and sys.stderr.isatty():
+        import click
+
+        bar = click.progressbar(length=len(plan.ops), label=f"Split ({mode})", file=sys.stderr)
+        bar.__enter__()
+    journal = open(dst / STATE_DIR / JOURNAL_FILE, "a", encoding="utf-8")  # noqa: SIM115
+    try:
+        step = 256
+        workers = 1 if mode == "move" else 8
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            for start in range(0, len(plan.ops), step):
+                chunk = plan.ops[start : start + step]
+                done = list(pool.map(lambda op: _place(op, src, dst, mode), chunk))
+                buf = io.StringIO()
+                for op, did in zip(chunk, done, strict=True):
+                    if did:
+                        buf.write(f"{mode}\t{op.source}\t{op.dest}\n")
+                journal.write(buf.getvalue())
+                journal.flush()
+                if bar:
+                    bar.update(len(chunk))
+        for d in {(dst / op.dest).parent for op in plan.ops}:
+            fsync_dir(d)
+    finally:
+        journal.close()
+        if bar:
+            bar.__exit__(None, None, None)
+
+
+def undo_split(dst: str | os.PathLike, *, echo=None) -> int:
+    """Put the files of a `--mode move` split back into SRC; return how many moved back.
+
+    Safe to run again after a crash: it reads where each file is from the disk.
+    """
+    say = echo or (lambda _msg: None)
+    dst = Path(dst)
+    state = dst / STATE_DIR
+    if not (state / PLAN_FILE).exists():
+        raise UserError(f"'{dst}' holds no fitdoctor split (no {STATE_DIR}/{PLAN_FILE}). Pass the split's folder.")
+    params, plan = _load_plan(state)
+    if params["mode"] != "move":
+        raise UserError(
+            f"'{dst}' was made with --mode {params['mode']}: SRC was never changed, so there is nothing to "
+            "put back. Remove the folder yourself if you no longer want it."
+        )
+    src = Path(params["src"])
+    moved = 0
+    for op in reversed(plan.ops):
+        source, dest = src / op.source, dst / op.dest
+        if dest.exists() and not source.exists():
+            source.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(dest, source)
+            moved += 1
+    with contextlib.suppress(FileNotFoundError):
+        (state / DONE_FILE).unlink()
+    for d in sorted({p for op in plan.ops for p in (dst / op.dest).parents if dst in p.parents},
+                    key=lambda p: -len(p.parts)):
+        with contextlib.suppress(OSError):
+            d.rmdir()
+    write_json(state / "undo-done.json", {"moved_back": moved})
+    say(f"Moved {moved} files back to '{src}'.")
+    return moved

@@ -1,0 +1,109 @@
+"""Safe file writes: temp file in the same folder, fsync, then `os.replace`.
+
+A reader (or a process killed half-way) never sees a half-written file under its
+final name: it sees the old file or the new one.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import IO, Any
+
+TMP_SUFFIX = ".fitdoctor-tmp"
+
+
+def fsync_dir(path: str | os.PathLike) -> None:
+    """Flush a folder's entries (new names, renames) to disk."""
+    fd = os.open(os.fspath(path), os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+@contextlib.contextmanager
+def atomic_open(path: str | os.PathLike, mode: str = "w", **kwargs: Any) -> Iterator[IO]:
+    """Open a temp file beside `path`; on a clean exit fsync it and rename it to `path`.
+
+    Args:
+        path: The final name.
+        mode: `"w"` (text, the default) or `"wb"`.
+        **kwargs: Passed to `open` (e.g. `encoding`, `newline`).
+
+    Example:
+        >>> with atomic_open("/tmp/fitdoctor-example.txt") as f:
+        ...     _ = f.write("hello")
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=TMP_SUFFIX, dir=path.parent)
+    if "b" not in mode:
+        kwargs.setdefault("encoding", "utf-8")
+    try:
+        with os.fdopen(fd, mode, **kwargs) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def write_text(path: str | os.PathLike, text: str) -> None:
+    """Write text atomically."""
+    with atomic_open(path, "w") as f:
+        f.write(text)
+
+
+def write_json(path: str | os.PathLike, obj: Any) -> None:
+    """Write JSON atomically (UTF-8, indented, NaN written as null)."""
+    write_text(path, json.dumps(_finite(obj), indent=2, ensure_ascii=False) + "\n")
+
+
+def _finite(obj: Any) -> Any:
+    if isinstance(obj, float) and (obj != obj or obj in (float("inf"), float("-inf"))):
+        return None
+    if isinstance(obj, dict):
+        return {k: _finite(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_finite(v) for v in obj]
+    return obj
+
+
+def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> None:
+    """Copy with metadata (`shutil.copy2`) to a temp name, fsync, then rename into place."""
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}{TMP_SUFFIX}")
+    try:
+        shutil.copy2(src, tmp)
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, dest)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+
+
+def link_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, symbolic: bool) -> None:
+    """Create a hard or symbolic link at `dest` via a temp name and `os.replace`."""
+    dest = Path(dest)
+    tmp = dest.with_name(f".{dest.name}{TMP_SUFFIX}")
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(tmp)
+    if symbolic:
+        os.symlink(os.path.abspath(src), tmp)
+    else:
+        os.link(src, tmp)
+    os.replace(tmp, dest)
