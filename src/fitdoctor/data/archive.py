@@ -94,7 +94,7 @@ def _members(archive: Path) -> tuple[str, list[Member]]:
                                   zf.read(info).decode("utf-8", "replace"), info))
             elif info.is_dir():
                 out.append(Member(info.filename, "dir", 0, 0, raw=info))
-            elif mode and not stat.S_ISREG(mode):
+            elif stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
                 out.append(Member(info.filename, "special", 0, 0, raw=info))
             else:
                 out.append(Member(info.filename, "file", info.file_size, info.compress_size, raw=info))
@@ -110,8 +110,8 @@ def _members(archive: Path) -> tuple[str, list[Member]]:
                         else "hardlink" if ti.islnk() else "special")
                 out.append(Member(ti.name, kind, ti.size if ti.isreg() else 0, 0, ti.linkname, ti))
             return "tar", out
-    except tarfile.TarError as exc:
-        raise UserError(f"'{archive}' is not a zip or tar archive ({exc}). Pass a .zip or .tar.* file.") from None
+    except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
+        raise UserError(f"'{archive}' is damaged or not a zip or tar archive ({exc}). Pass a .zip or .tar.* file.") from None
 
 
 def _norm(name: str) -> list[str] | None:

@@ -76,6 +76,29 @@ def thumbnail(image, size: int = 32) -> bytes:
     return ImageOps.autocontrast(small).tobytes()
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def png_crc_ok(data: bytes) -> bool:
+    """Whether every chunk of a PNG file carries a correct CRC (Pillow skips some)."""
+    import struct
+    import zlib
+
+    pos = 8
+    while pos + 12 <= len(data):
+        (length,) = struct.unpack(">I", data[pos : pos + 4])
+        end = pos + 8 + length
+        if end + 4 > len(data):
+            return True  # truncation, reported as such by the decoder
+        (crc,) = struct.unpack(">I", data[end : end + 4])
+        if zlib.crc32(data[pos + 4 : end]) & 0xFFFFFFFF != crc:
+            return False
+        if data[pos + 4 : pos + 8] == b"IEND":
+            return True
+        pos = end + 4
+    return True
+
+
 def _reason(exc: BaseException) -> str:
     from PIL import Image, UnidentifiedImageError
 
@@ -123,6 +146,9 @@ def check_file(root: str, rel: str) -> FileRecord:
         return record
     import io
 
+    if data.startswith(PNG_SIGNATURE) and not png_crc_ok(data):
+        record.problem = "bad CRC"
+        return record
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)

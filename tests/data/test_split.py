@@ -1,0 +1,206 @@
+import csv
+import os
+import random
+import shutil
+from pathlib import Path
+
+import pytest
+
+from fitdoctor.data import scan as scan_module
+from fitdoctor.data.split import split_folder, undo_split
+from fitdoctor.data.split_plan import ratio_targets
+from fitdoctor.errors import UserError
+from tests.conftest import make_class_folder, make_png, tree_hashes
+
+
+def _manifest(dst: Path) -> list[dict]:
+    with open(dst / "manifest.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.mark.parametrize("mode", ["copy", "move", "hardlink", "symlink"])
+def test_every_mode_conserves_files(tmp_path, class_folder, mode):
+    before = tree_hashes(class_folder)
+    dst = tmp_path / "dst"
+    plan = split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode=mode)
+    rows = _manifest(dst)
+    assert len(rows) == len(before) == len(plan.ops)
+    placed = {r["source"]: r for r in rows}
+    after_dst = tree_hashes(dst)
+    for source, sha in before.items():
+        row = placed[source]
+        assert after_dst[row["dest"]] == sha == row["sha256"]
+        assert row["dest"] == f"{row['split']}/{source}"
+    remaining = tree_hashes(class_folder)
+    assert remaining == ({} if mode == "move" else before)
+    if mode == "symlink":
+        assert os.path.islink(dst / rows[0]["dest"])
+    if mode == "hardlink":
+        assert os.stat(dst / rows[0]["dest"]).st_nlink == 2
+
+
+def test_copy_keeps_metadata(tmp_path, class_folder):
+    os.utime(class_folder / "cat" / "000.png", (1_000_000_000, 1_000_000_000))
+    split_folder(class_folder, tmp_path / "dst", ratio=(0.5, 0.5))
+    row = next(r for r in _manifest(tmp_path / "dst") if r["source"] == "cat/000.png")
+    assert os.stat(tmp_path / "dst" / row["dest"]).st_mtime == 1_000_000_000
+
+
+def test_stratified_counts_and_min_per_class(tmp_path, class_folder):
+    plan = split_folder(class_folder, tmp_path / "dst", ratio=(0.8, 0.1, 0.1))
+    counts = plan.counts()
+    assert counts["train"] == {"cat": 8, "dog": 8, "fox": 3}
+    assert counts["val"] == {"cat": 1, "dog": 1, "fox": 1}
+    assert counts["test"] == {"cat": 1, "dog": 1, "fox": 1}
+
+
+def test_ratio_targets_never_round_a_small_class_to_zero():
+    assert ratio_targets(4, (0.8, 0.1, 0.1), 1, "x") == [2, 1, 1]
+    with pytest.raises(UserError, match=r"Class 'x' has 2 usable files; --min-per-class 1 needs at least 3"):
+        ratio_targets(2, (0.8, 0.1, 0.1), 1, "x")
+
+
+def test_fixed_counts(tmp_path, class_folder):
+    plan = split_folder(class_folder, tmp_path / "dst", fixed=(2, 1, 1))
+    assert plan.counts()["train"] == {"cat": 2, "dog": 2, "fox": 2}
+    assert sum(1 for r in plan.left_out if r["reason"] == "not needed by --fixed") == 25 - 12
+
+
+def test_reproducible_whatever_the_listing_order(tmp_path, class_folder, monkeypatch):
+    first = split_folder(class_folder, tmp_path / "a", ratio=(0.6, 0.2, 0.2), seed=7, dry_run=True)
+    real_scandir = os.scandir
+
+    class Shuffled:
+        def __init__(self, entries):
+            self._it = iter(entries)
+
+        def __iter__(self):
+            return self
+
+        def __next__(self):
+            return next(self._it)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            return False
+
+        def close(self):
+            pass
+
+    def shuffled_scandir(path="."):
+        with real_scandir(path) as it:
+            entries = list(it)
+        random.Random(123).shuffle(entries)
+        return Shuffled(entries)
+
+    real_walk = os.walk
+
+    def shuffled_walk(top, *a, **k):
+        for dirpath, dirnames, filenames in real_walk(top, *a, **k):
+            random.Random(5).shuffle(filenames)
+            yield dirpath, dirnames, filenames
+
+    monkeypatch.setattr(os, "scandir", shuffled_scandir)
+    monkeypatch.setattr(os, "walk", shuffled_walk)
+    second = split_folder(class_folder, tmp_path / "b", ratio=(0.6, 0.2, 0.2), seed=7, dry_run=True)
+    assert [(o.source, o.split) for o in first.ops] == [(o.source, o.split) for o in second.ops]
+    other = split_folder(class_folder, tmp_path / "c", ratio=(0.6, 0.2, 0.2), seed=8, dry_run=True)
+    assert [o.split for o in other.ops] != [o.split for o in first.ops]
+
+
+def test_duplicates_and_groups_stay_together(tmp_path):
+    src = make_class_folder(tmp_path / "src", {"a": 30})
+    for i in range(5):
+        shutil.copy(src / "a" / f"{i:03d}.png", src / "a" / f"dup{i}.png")
+    for i in range(6):
+        make_png(src / "a" / f"patient{i % 3}_{i}.png", 1000 + i)
+    plan = split_folder(src, tmp_path / "dst", ratio=(0.5, 0.25, 0.25), seed=3, group_by=r"patient(\d+)_")
+    where = {op.source: op.split for op in plan.ops}
+    for i in range(5):
+        assert where[f"a/{i:03d}.png"] == where[f"a/dup{i}.png"]
+    for p in range(3):
+        assert len({where[f"a/patient{p}_{i}.png"] for i in range(6) if i % 3 == p}) == 1
+
+
+def test_unusable_files_are_left_out_and_listed(tmp_path, class_folder):
+    (class_folder / "cat" / "broken.png").write_bytes(b"\x89PNG nope")
+    dst = tmp_path / "dst"
+    plan = split_folder(class_folder, dst, ratio=(0.8, 0.2))
+    assert plan.left_out == [{"source": "cat/broken.png", "reason": "not an image"}]
+    assert (class_folder / "cat" / "broken.png").exists()
+    assert "cat/broken.png" in (dst / "left_out.csv").read_text()
+
+
+def test_refuses_non_empty_destination(tmp_path, class_folder):
+    dst = tmp_path / "dst"
+    dst.mkdir()
+    (dst / "mine.txt").write_text("keep me")
+    with pytest.raises(UserError, match=r"Destination '.*dst' is not empty\. Pass a new or empty folder"):
+        split_folder(class_folder, dst, ratio=(0.8, 0.2))
+    assert (dst / "mine.txt").read_text() == "keep me"
+
+
+def test_rerun_of_finished_split_is_a_no_op_and_other_settings_are_refused(tmp_path, class_folder):
+    dst = tmp_path / "dst"
+    split_folder(class_folder, dst, ratio=(0.8, 0.2))
+    split_folder(class_folder, dst, ratio=(0.8, 0.2))
+    with pytest.raises(UserError, match=r"holds a split made with other settings \(ratio="):
+        split_folder(class_folder, dst, ratio=(0.5, 0.5))
+
+
+def test_not_enough_space(tmp_path, class_folder, monkeypatch):
+    import shutil as sh
+    from collections import namedtuple
+
+    usage = namedtuple("usage", "total used free")
+    monkeypatch.setattr(sh, "disk_usage", lambda p: usage(100, 90, 10))
+    with pytest.raises(UserError, match=r"Not enough free space on .* it needs .* MB and 0\.0 MB is free"):
+        split_folder(class_folder, tmp_path / "dst", ratio=(0.8, 0.2))
+    assert not (tmp_path / "dst").exists()
+
+
+def test_bad_chown_is_refused(tmp_path, class_folder):
+    with pytest.raises(UserError, match=r"The 'chown' parameter of split must be USER:GROUP"):
+        split_folder(class_folder, tmp_path / "dst", ratio=(0.8, 0.2), chown="nosuchuser-xyz:nogroup-xyz")
+
+
+def test_chown_applies_owner(tmp_path, class_folder):
+    import grp
+    import pwd
+
+    user = pwd.getpwuid(os.getuid()).pw_name
+    group = grp.getgrgid(os.getgid()).gr_name
+    dst = tmp_path / "dst"
+    split_folder(class_folder, dst, ratio=(0.8, 0.2), chown=f"{user}:{group}")
+    assert (dst / "train" / "cat").stat().st_uid == os.getuid()
+
+
+def test_undo_puts_moved_files_back(tmp_path, class_folder):
+    before = tree_hashes(class_folder)
+    dst = tmp_path / "dst"
+    split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode="move")
+    assert tree_hashes(class_folder) == {}
+    assert undo_split(dst) == len(before)
+    assert tree_hashes(class_folder) == before
+    assert not (dst / "train").exists()
+
+
+def test_undo_refuses_copy_split(tmp_path, class_folder):
+    split_folder(class_folder, tmp_path / "dst", ratio=(0.8, 0.2))
+    with pytest.raises(UserError, match=r"was made with --mode copy: SRC was never changed"):
+        undo_split(tmp_path / "dst")
+
+
+def test_scan_uses_all_cores_for_large_folders(tmp_path, monkeypatch):
+    src = make_class_folder(tmp_path / "src", {"a": 40, "b": 40})
+    seen = {}
+    real = scan_module._decode_all
+
+    def spy(root, rels, workers, progress):
+        seen["n"] = len(rels)
+        return real(root, rels, 2, progress)
+
+    monkeypatch.setattr(scan_module, "_decode_all", spy)
+    assert len(scan_module.scan(src).files) == 80 == seen["n"]
