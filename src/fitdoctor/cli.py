@@ -181,13 +181,42 @@ def data_demo_set(dest: str, per_class: int | None) -> None:
     click.echo(f"Wrote {n} digits to {dest}." if n else f"{dest} already holds the demo digits.")
 
 
+@cli.command("diagnose")
+@click.argument("inputs", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per input, one per line.")
+@click.option("--lang", type=click.Choice(["en", "pt"]), default=None, help="Language (default: from the locale).")
+@click.option("--classes", "num_classes", type=int, default=None, help="Number of classes (for the chance-level loss).")
+def diagnose_cmd(inputs: tuple[str, ...], as_json: bool, lang: str | None, num_classes: int | None) -> None:
+    """Read training histories (Keras History JSON, CSVLogger CSV, run directories) and say
+    whether the model overfits, underfits or fits, with the evidence and the remedies."""
+    from fitdoctor.diagnosis.engine import diagnose
+    from fitdoctor.diagnosis.render import render
+
+    failed = 0
+    for i, source in enumerate(inputs):
+        try:
+            d = diagnose(source, lang=lang, num_classes=num_classes)
+        except UserError as exc:
+            failed += 1
+            if as_json:
+                click.echo(json.dumps({"source": source, "error": str(exc)}, ensure_ascii=False))
+            click.echo(f"Error: {exc}", err=True)
+            continue
+        if as_json:
+            click.echo(json.dumps(d.to_dict(), ensure_ascii=False, allow_nan=False))
+        else:
+            click.echo(("\n" if i else "") + render(d))
+    if failed:
+        raise click.exceptions.Exit(2)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 user error)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = _join_multi_values(list(sys.argv[1:] if argv is None else argv))
     debug = "--debug" in args
     try:
-        cli.main(args=args, prog_name="fitdoctor", standalone_mode=False)
+        code = cli.main(args=args, prog_name="fitdoctor", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         return 130
@@ -209,4 +238,4 @@ def main(argv: list[str] | None = None) -> int:
             traceback.print_exc()
         click.echo(f"Internal error: {type(exc).__name__}: {exc} (run with --debug for the traceback)", err=True)
         return 1
-    return 0
+    return code if isinstance(code, int) else 0

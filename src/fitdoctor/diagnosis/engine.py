@@ -1,0 +1,102 @@
+"""`diagnose(history)`: every rule on one history, the findings ranked, the verdict named.
+
+Example:
+    >>> d = diagnose({"loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.08],
+    ...               "val_loss": [1.0, 0.7, 0.55, 0.5, 0.56, 0.62, 0.7, 0.78]})
+    >>> d.verdict, d.primary.onset_epoch
+    ('overfitting', 5)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from fitdoctor.diagnosis import rules
+from fitdoctor.diagnosis.findings import PRIORITY, Finding
+from fitdoctor.diagnosis.history import History, load_history
+from fitdoctor.diagnosis.messages import resolve_lang
+from fitdoctor.diagnosis.prescriptions import prescribe
+from fitdoctor.diagnosis.summaries import notes_for, summarise
+
+
+@dataclass
+class Diagnosis:
+    """The verdict on one history, its findings (most important first) and notes."""
+
+    source: str
+    verdict: str
+    findings: list[Finding]
+    best_epoch: int | None
+    epochs: int
+    notes: list[str] = field(default_factory=list)
+    lang: str = "en"
+    history: History | None = None
+
+    @property
+    def primary(self) -> Finding:
+        return self.findings[0]
+
+    def to_dict(self) -> dict:
+        return {"source": self.source, "verdict": self.verdict,
+                "findings": [f.to_dict() for f in self.findings],
+                "best_epoch": self.best_epoch, "epochs": self.epochs, "notes": self.notes}
+
+
+def find(h: History) -> list[Finding]:
+    """Run the rules on a history; findings sorted by priority (no text yet)."""
+    train, val, _ = rules.monitor(h)
+    finite = [c[np.isfinite(c)] for c in (train, val) if c is not None]
+    problem = rules.diverged(h)
+    if problem is not None:
+        return [problem]
+    if not finite or max(len(c) for c in finite) < rules.MIN_EPOCHS:
+        return [Finding("insufficient_data", 1.0, None, {"epochs": h.epochs})]
+    findings = [f for f in (rules.overfitting(h), rules.unstable(h), rules.underfitting(h),
+                            rules.still_improving(h)) if f is not None]
+    if not findings:
+        findings.append(rules.good_fit(h))
+    noisy = rules.noisy_validation(h)
+    if noisy:
+        for f in findings:
+            if f.kind == "overfitting":
+                f.confidence *= 0.8
+                f.evidence.update(noisy)
+    findings.sort(key=lambda f: (PRIORITY[f.kind], -f.confidence))
+    return findings
+
+
+def _best_epoch(h: History) -> int | None:
+    train, val, _ = rules.monitor(h)
+    curve = val if val is not None else train
+    if curve is None or not np.isfinite(curve).any():
+        return None
+    return int(np.nanargmin(np.where(np.isfinite(curve), curve, np.nan))) + 1
+
+
+def diagnose(history, *, lang: str | None = None, num_classes: int | None = None, spec: dict | None = None) -> Diagnosis:
+    """Diagnose a training history.
+
+    Args:
+        history: A Keras `History`, a History dict, a path (JSON, CSV, run dir) or a `History`.
+        lang: "en" or "pt" (default: from the locale).
+        num_classes: Number of classes, for the chance-level loss (read from a run dir if there).
+        spec: The training spec, to rank remedies (read from a run dir if there).
+
+    Returns:
+        A `Diagnosis`; `.verdict` is the most important finding's kind.
+    """
+    h = load_history(history)
+    if num_classes:
+        h.num_classes = num_classes
+    if spec is not None:
+        h.spec = spec
+    language = resolve_lang(lang)
+    findings = find(h)
+    for f in findings:
+        f.summary = summarise(f, language)
+        f.remedies = prescribe(f, h.spec, language)
+    return Diagnosis(source=h.source, verdict=findings[0].kind, findings=findings,
+                     best_epoch=_best_epoch(h), epochs=h.epochs,
+                     notes=notes_for(h, findings, language), lang=language, history=h)

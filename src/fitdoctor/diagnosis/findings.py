@@ -1,0 +1,62 @@
+"""The values a diagnosis is made of: findings with evidence, confidence and remedies.
+
+Rendering (terminal, JSON, HTML, Portuguese) happens elsewhere, from these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+VERDICTS = ("diverged", "insufficient_data", "overfitting", "unstable", "underfitting",
+            "still_improving", "good_fit")
+PRIORITY = {kind: i for i, kind in enumerate(VERDICTS)}
+
+
+@dataclass
+class Remedy:
+    """One prescription: its id, why it fits this case, and the Keras code to apply it."""
+
+    id: str
+    why: str
+    keras: str
+
+
+@dataclass
+class Finding:
+    """A named problem (or a clean bill of health) with the numbers that show it.
+
+    Args:
+        kind: One of `VERDICTS`.
+        confidence: 0..1.
+        onset_epoch: 1-based epoch where it starts, or None.
+        evidence: Named numbers (gap, rise since the best epoch, slopes, ...).
+        form: A sub-kind (e.g. "overconfidence", "stuck_at_chance"), or "".
+        summary: One sentence in the requested language (filled by the engine).
+        remedies: Ranked prescriptions.
+
+    Example:
+        >>> Finding("overfitting", 0.9, 12, {"val_loss_rise": 0.18}).kind
+        'overfitting'
+    """
+
+    kind: str
+    confidence: float
+    onset_epoch: int | None
+    evidence: dict = field(default_factory=dict)
+    form: str = ""
+    summary: str = ""
+    remedies: list[Remedy] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        out = asdict(self)
+        out["confidence"] = round(float(self.confidence), 3)
+        out["evidence"] = {k: _clean(v) for k, v in self.evidence.items()}
+        return out
+
+
+def _clean(value):
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return None
+        return round(value, 6)
+    return value

@@ -1,0 +1,168 @@
+"""Load training histories from every form people have them in.
+
+A Keras History dict as JSON, a `CSVLogger` CSV, a fitdoctor run directory, a
+`keras.callbacks.History` object, or an OverfitGuard-style JSON (`train_metric` and
+`monitor_metric` name the series). Series names are normalised (`acc` -> `accuracy`,
+`train_loss` -> `loss`); NaN and inf are kept, since they are evidence.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from fitdoctor.errors import UserError
+
+ALIASES = {
+    "acc": "accuracy", "val_acc": "val_accuracy", "train_loss": "loss", "train_acc": "accuracy",
+    "train_accuracy": "accuracy", "validation_loss": "val_loss", "valid_loss": "val_loss",
+    "sparse_categorical_accuracy": "accuracy", "val_sparse_categorical_accuracy": "val_accuracy",
+    "categorical_accuracy": "accuracy", "val_categorical_accuracy": "val_accuracy",
+    "binary_accuracy": "accuracy", "val_binary_accuracy": "val_accuracy",
+    "learning_rate": "lr",
+}
+
+
+@dataclass
+class History:
+    """Per-epoch series plus what is known about the run.
+
+    Args:
+        series: name -> float array (one value per epoch; NaN where missing).
+        source: Where it came from (a path or "<object>").
+        num_classes: Number of classes when known (for the chance-level loss).
+        loss_name: The loss function's name when known.
+        stats: Optional statistics from the live callback (gradient norms, dead ReLUs).
+        spec: The training spec when read from a run directory.
+    """
+
+    series: dict[str, np.ndarray]
+    source: str = "<object>"
+    num_classes: int | None = None
+    loss_name: str | None = None
+    stats: dict = field(default_factory=dict)
+    spec: dict | None = None
+
+    @property
+    def epochs(self) -> int:
+        return max((len(v) for v in self.series.values()), default=0)
+
+    def get(self, name: str) -> np.ndarray | None:
+        values = self.series.get(name)
+        return values if values is not None and len(values) else None
+
+
+def _to_float(value) -> float:
+    if value is None or value == "":
+        return math.nan
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def from_dict(data: dict, source: str = "<object>") -> History:
+    """Build a History from a Keras History dict (or an OverfitGuard-style dict).
+
+    Example:
+        >>> from_dict({"loss": [1, 0.5], "val_acc": [0.5, 0.6]}).series["val_accuracy"].tolist()
+        [0.5, 0.6]
+    """
+    if "history" in data and isinstance(data["history"], dict):
+        data = {**data["history"], **{k: v for k, v in data.items() if k != "history"}}
+    renames = {}
+    if "train_metric" in data or "monitor_metric" in data:
+        for key, target in (("train_metric", "loss"), ("monitor_metric", "val_loss")):
+            name = data.get(key)
+            if isinstance(name, str) and name in data:
+                is_acc = "acc" in name.lower()
+                renames[name] = target.replace("loss", "accuracy") if is_acc else target
+    series = {}
+    for name, values in data.items():
+        if not isinstance(values, list) or (values and isinstance(values[0], dict | list)):
+            continue
+        key = renames.get(name) or ALIASES.get(name, name)
+        series[key] = np.array([_to_float(v) for v in values], dtype=float)
+    series.pop("epoch", None)
+    if not any(k in series for k in ("loss", "val_loss", "accuracy", "val_accuracy")):
+        raise UserError(
+            f"'{source}' has no loss or accuracy series (found: {', '.join(sorted(series)) or 'none'}). "
+            "Pass a Keras History (loss, val_loss, ...) or a CSVLogger file."
+        )
+    stats = data.get("fitdoctor_stats") if isinstance(data.get("fitdoctor_stats"), dict) else {}
+    return History(series=series, source=source, stats=stats,
+                   num_classes=data.get("num_classes") if isinstance(data.get("num_classes"), int) else None)
+
+
+def from_csv(path: Path) -> History:
+    """Read a `keras.callbacks.CSVLogger` file (an `epoch` column and one column per series)."""
+    with open(path, newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise UserError(f"'{path}' has no rows. Pass a CSVLogger file with at least one epoch.")
+    columns = {name: [row.get(name) for row in rows] for name in rows[0] if name}
+    return from_dict(columns, str(path))
+
+
+def from_run_dir(path: Path) -> History:
+    """Read a fitdoctor run directory: history.json (or history.csv), spec and metrics."""
+    if (path / "history.json").exists():
+        history = from_json(path / "history.json")
+    elif (path / "history.csv").exists():
+        history = from_csv(path / "history.csv")
+    else:
+        raise UserError(f"'{path}' has no history.json or history.csv. Pass a fitdoctor run directory.")
+    history.source = str(path)
+    stats_path = path / "stats.json"
+    if stats_path.exists():
+        history.stats = json.loads(stats_path.read_text(encoding="utf-8"))
+    info_path = path / "run.json"
+    if info_path.exists():
+        info = json.loads(info_path.read_text(encoding="utf-8"))
+        history.num_classes = info.get("num_classes", history.num_classes)
+        history.loss_name = info.get("loss")
+    spec_path = path / "spec.yaml"
+    if spec_path.exists():
+        import yaml
+
+        history.spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    return history
+
+
+def from_json(path: Path) -> History:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise UserError(f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno}). Pass a Keras History JSON.") from None
+    if not isinstance(data, dict):
+        raise UserError(f"'{path}' holds a JSON {type(data).__name__}, not an object. Pass a Keras History JSON.")
+    return from_dict(data, str(path))
+
+
+def load_history(source) -> History:
+    """Load any supported input: a path (JSON, CSV, run directory), a dict, or a Keras History.
+
+    Example:
+        >>> load_history({"loss": [0.9, 0.4]}).epochs
+        2
+    """
+    if isinstance(source, History):
+        return source
+    if isinstance(source, dict):
+        return from_dict(source)
+    if hasattr(source, "history") and isinstance(source.history, dict):
+        return from_dict(dict(source.history))
+    path = Path(os.fspath(source))
+    if not path.exists():
+        raise UserError(f"'{path}' does not exist. Pass a history JSON, a CSVLogger CSV or a run directory.")
+    if path.is_dir():
+        return from_run_dir(path)
+    if path.suffix.lower() in (".csv", ".log", ".tsv"):
+        return from_csv(path)
+    return from_json(path)

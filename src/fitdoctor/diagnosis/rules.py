@@ -1,0 +1,236 @@
+"""The rules that turn curves into findings. One set of settings for every history.
+
+Each rule reads a `History` and returns a `Finding` or None. Thresholds are named
+constants, chosen to be explainable: overfitting needs validation loss at least 3% above
+its best *and* at least 5% of the validation improvement given back, held at the end of
+training, beyond the curve's own noise, while training loss kept falling.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from fitdoctor.diagnosis import signals
+from fitdoctor.diagnosis.findings import Finding
+from fitdoctor.diagnosis.history import History
+
+MIN_EPOCHS = 3
+OVERFIT_RISE = 0.03  # val loss above its best, relative
+OVERFIT_GIVEBACK = 0.05  # share of the validation improvement given back
+OVERFIT_NOISE_FACTOR = 3.0
+MIN_EPOCHS_AFTER_BEST = 2
+SPIKE_JUMP = 0.25
+UNSTABLE_SPIKES = 2
+UNSTABLE_OSCILLATION = 4.0
+UNSTABLE_AMPLITUDE = 0.05
+EXPLODE_FACTOR = 3.0
+PLATEAU_DROP = 0.05  # less than 5% decrease over the last window = plateau
+IMPROVING_DROP = 0.02
+CHANCE_STUCK = 0.9
+HIGH_LOSS_OF_CHANCE = 0.25
+LOW_TRAIN_ACCURACY = 0.8
+NOISY_VALIDATION = 0.05
+
+
+def residual_noise(values: np.ndarray) -> float:
+    """Median distance of each point from the median of it and its neighbours (0 for smooth curves)."""
+    if len(values) < 3:
+        return 0.0
+    window = np.stack([values[:-2], values[1:-1], values[2:]])
+    return float(np.median(np.abs(values[1:-1] - np.median(window, axis=0))))
+
+
+def monitor(h: History) -> tuple[np.ndarray | None, np.ndarray | None, str]:
+    """(train, validation, name) curves to judge: losses, else errors (1 - accuracy)."""
+    loss, val = h.get("loss"), h.get("val_loss")
+    if loss is not None or val is not None:
+        return loss, val, "loss"
+    acc, vacc = h.get("accuracy"), h.get("val_accuracy")
+    return (None if acc is None else 1 - acc), (None if vacc is None else 1 - vacc), "error"
+
+
+def chance_loss(h: History) -> float | None:
+    """log(classes): the cross-entropy of a model that guesses uniformly, when classes are known."""
+    name = (h.loss_name or "crossentropy").lower()
+    if h.num_classes and h.num_classes > 1 and "crossentropy" in name.replace("_", ""):
+        return math.log(h.num_classes)
+    return None
+
+
+def diverged(h: History) -> Finding | None:
+    for name in ("loss", "val_loss"):
+        values = h.get(name)
+        if values is None:
+            continue
+        bad = signals.first_nonfinite(values)
+        if bad is not None:
+            finite = values[:bad][np.isfinite(values[:bad])]
+            return Finding("diverged", 1.0, bad + 1, {
+                "series": name, "first_nonfinite_epoch": bad + 1,
+                "last_finite": float(finite[-1]) if finite.size else None}, form="nan")
+    loss = h.get("loss")
+    if loss is not None and len(loss) >= MIN_EPOCHS:
+        best = int(np.argmin(loss))
+        if loss[-1] > EXPLODE_FACTOR * loss[best] and loss[-1] > 1.5 * loss[0]:
+            return Finding("diverged", 0.85, best + 2, {
+                "loss_best": float(loss[best]), "loss_end": float(loss[-1]),
+                "growth_factor": float(loss[-1] / max(loss[best], 1e-12)), "best_epoch": best + 1}, form="exploding")
+    return None
+
+
+def overfitting(h: History) -> Finding | None:
+    train, val, kind = monitor(h)
+    if val is None or train is None or len(val) < MIN_EPOCHS:
+        return None
+    n = len(val)
+    best = int(np.argmin(val))
+    after = n - 1 - best
+    if after < MIN_EPOCHS_AFTER_BEST:
+        return None
+    vmin, vend = float(val[best]), signals.end_value(val)
+    ref = float(np.max(val[: best + 1]))
+    rise = vend / vmin - 1 if vmin > 0 else math.inf
+    giveback = (vend - vmin) / (ref - vmin) if ref > vmin else math.inf
+    tbest, tend = float(train[best]), signals.end_value(train)
+    noise = residual_noise(val)
+    if not (rise >= OVERFIT_RISE and giveback >= OVERFIT_GIVEBACK and tend < tbest
+            and vend - vmin > OVERFIT_NOISE_FACTOR * noise):
+        return None
+    confidence = 0.5 + 0.25 * min(1.0, rise / 0.1) + 0.25 * min(1.0, giveback / 0.25)
+    if after < 3:
+        confidence *= 0.85
+    evidence = {
+        "monitor": f"val_{kind}", "best_epoch": best + 1, "epochs_since_best": after,
+        "val_best": vmin, "val_end": vend, "val_rise": rise, "improvement_given_back": min(giveback, 10.0),
+        "train_at_best": tbest, "train_end": tend, "train_change_since_best": tend / tbest - 1 if tbest else 0.0,
+        "gap_at_best": vmin - tbest, "gap_end": vend - tend,
+    }
+    form = "classic"
+    vacc = h.get("val_accuracy")
+    if kind == "loss" and vacc is not None and len(vacc) == n and np.isfinite(vacc).all():
+        acc_best, acc_end = float(vacc[best]), signals.end_value(vacc)
+        evidence.update({"val_accuracy_at_best": acc_best, "val_accuracy_end": acc_end,
+                         "val_accuracy_max": float(np.max(vacc))})
+        if acc_end >= acc_best - 0.005:
+            form = "overconfidence"
+    return Finding("overfitting", min(confidence, 0.99), best + 2, evidence, form=form)
+
+
+def unstable(h: History) -> Finding | None:
+    loss = h.get("loss")
+    if loss is None or len(loss) < 2 * MIN_EPOCHS:
+        return None
+    jumps = [e for e in signals.spikes(loss, SPIKE_JUMP) if e >= 2]
+    osc = signals.oscillation(loss)
+    half = loss[len(loss) // 2 :]
+    amplitude = float(np.median(np.abs(np.diff(half))) / max(float(np.median(np.abs(half))), 1e-12))
+    zigzag = osc >= UNSTABLE_OSCILLATION and amplitude >= UNSTABLE_AMPLITUDE
+    if len(jumps) < UNSTABLE_SPIKES and not zigzag:
+        return None
+    confidence = min(0.95, 0.55 + 0.1 * len(jumps) + (0.2 if zigzag else 0.0))
+    return Finding("unstable", confidence, (jumps[0] + 1) if jumps else None, {
+        "spike_epochs": [e + 1 for e in jumps][:20], "spikes": len(jumps),
+        "oscillation": osc, "amplitude": amplitude}, form="spikes" if jumps else "zigzag")
+
+
+def _window(n: int) -> int:
+    return n if n < 6 else max(3, n // 5)
+
+
+def recent_drop(values: np.ndarray) -> float:
+    """Relative decrease over the last window (positive = still falling)."""
+    w = _window(len(values))
+    return -signals.relative_slope(values, w) * (w - 1)
+
+
+def underfitting(h: History) -> Finding | None:
+    train, val, kind = monitor(h)
+    if train is None or len(train) < MIN_EPOCHS:
+        return None
+    tend, t0 = signals.end_value(train), float(train[0])
+    chance = chance_loss(h) if kind == "loss" else None
+    acc, vacc = h.get("accuracy"), h.get("val_accuracy")
+    acc_end = signals.end_value(acc) if acc is not None and np.isfinite(acc).all() else None
+    vacc_end = signals.end_value(vacc) if vacc is not None and np.isfinite(vacc).all() else None
+    drop = recent_drop(train)
+    evidence = {"train_end": tend, "train_start": t0, "recent_drop": drop}
+    if chance:
+        evidence.update({"chance_loss": chance, "of_chance": tend / chance, "classes": h.num_classes})
+    if acc_end is not None:
+        evidence["accuracy_end"] = acc_end
+    if vacc_end is not None:
+        evidence["val_accuracy_end"] = vacc_end
+    dead = _dead_units(h)
+    if dead is not None:
+        evidence["dead_relu_fraction"] = dead
+    stuck = (chance is not None and tend >= CHANCE_STUCK * chance) or (
+        acc_end is not None and h.num_classes and acc_end <= 1.5 / h.num_classes)
+    if stuck and drop < PLATEAU_DROP:
+        return Finding("underfitting", 0.95, None, evidence, form="stuck_at_chance")
+    if chance is not None:
+        high = tend > HIGH_LOSS_OF_CHANCE * chance
+    elif acc_end is not None:
+        high = acc_end < LOW_TRAIN_ACCURACY
+    else:
+        high = kind == "loss" and tend > 0.6 * t0
+    if not high or drop >= PLATEAU_DROP:
+        return None
+    form = "high_loss"
+    if acc_end is not None and vacc_end is not None and vacc_end > acc_end + 0.02:
+        form = "regularised"
+    elif chance is None and acc_end is None:
+        form = "loss_not_falling"
+    return Finding("underfitting", 0.8, None, evidence, form=form)
+
+
+def _dead_units(h: History) -> float | None:
+    dead = h.stats.get("dead_relu") if h.stats else None
+    if not dead:
+        return None
+    last = [v[-1] for v in dead.values() if v]
+    return float(max(last)) if last else None
+
+
+def still_improving(h: History) -> Finding | None:
+    train, val, kind = monitor(h)
+    curve = val if val is not None else train
+    if curve is None or len(curve) < MIN_EPOCHS:
+        return None
+    n = len(curve)
+    best = int(np.argmin(curve))
+    drop = recent_drop(curve)
+    if best < n - 1 - max(1, n // 20) or drop < IMPROVING_DROP:
+        return None
+    more = signals.epochs_to_plateau(curve)
+    name = ("val_" if val is not None else "") + kind
+    return Finding("still_improving", min(0.95, 0.6 + 2 * drop), None, {
+        "series": name, "recent_drop": drop, "window": _window(n), "best_epoch": best + 1,
+        "epochs_more": more if more is not None else n}, form="")
+
+
+def good_fit(h: History) -> Finding:
+    train, val, kind = monitor(h)
+    curve = val if val is not None else train
+    best = int(np.argmin(curve))
+    evidence = {"best_epoch": best + 1, "series": ("val_" if val is not None else "") + kind,
+                "best": float(curve[best])}
+    if val is not None and train is not None:
+        evidence["gap_end"] = signals.end_value(val) - signals.end_value(train)
+    vacc = h.get("val_accuracy")
+    if vacc is not None and len(vacc) > best:
+        evidence["val_accuracy_at_best"] = float(vacc[best])
+    return Finding("good_fit", 0.8 if val is not None else 0.5, None, evidence)
+
+
+def noisy_validation(h: History) -> dict | None:
+    """Evidence that the validation curve is too noisy to judge, or None."""
+    train, val, _ = monitor(h)
+    if val is None or train is None or len(val) < 2 * MIN_EPOCHS:
+        return None
+    level = float(np.median(np.abs(val))) or 1.0
+    vnoise, tnoise = residual_noise(val) / level, residual_noise(train) / (float(np.median(np.abs(train))) or 1.0)
+    if vnoise > NOISY_VALIDATION and vnoise > 3 * tnoise:
+        return {"val_noise": vnoise, "train_noise": tnoise}
+    return None

@@ -1,0 +1,89 @@
+"""Measurements on one training curve: best epoch, trend, noise, spikes, plateau.
+
+Every function takes a 1-D numpy array (NaN allowed where noted) and returns plain numbers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def first_nonfinite(values: np.ndarray) -> int | None:
+    """Index of the first NaN/inf, or None.
+
+    Example:
+        >>> first_nonfinite(np.array([1.0, float("nan")]))
+        1
+    """
+    bad = np.flatnonzero(~np.isfinite(values))
+    return int(bad[0]) if bad.size else None
+
+
+def tail_size(n: int) -> int:
+    """How many final epochs stand for "the end" of a curve of n epochs: n/10, within [1, 10]."""
+    return int(min(10, max(1, n // 10)))
+
+
+def end_value(values: np.ndarray) -> float:
+    """The curve's level at the end: the median of its last `tail_size` epochs."""
+    return float(np.median(values[-tail_size(len(values)) :]))
+
+
+def noise(values: np.ndarray) -> float:
+    """Typical epoch-to-epoch movement: the median absolute difference (0 for < 3 points)."""
+    if len(values) < 3:
+        return 0.0
+    return float(np.median(np.abs(np.diff(values))))
+
+
+def relative_slope(values: np.ndarray, window: int) -> float:
+    """Least-squares slope over the last `window` epochs, divided by the curve's level there.
+
+    Negative: still falling. Example:
+        >>> round(relative_slope(np.array([4.0, 3.0, 2.0, 1.0]), 4), 3)
+        -0.4
+    """
+    y = values[-window:]
+    if len(y) < 2:
+        return 0.0
+    x = np.arange(len(y), dtype=float)
+    slope = np.polyfit(x, y, 1)[0]
+    level = float(np.mean(np.abs(y))) or 1.0
+    return float(slope / level)
+
+
+def spikes(values: np.ndarray, jump: float = 0.25) -> list[int]:
+    """Epochs where the value jumps more than `jump` (25%) above the best so far."""
+    if len(values) < 3:
+        return []
+    best = np.minimum.accumulate(values)
+    ratio = values[1:] / np.maximum(best[:-1], 1e-12)
+    return [int(i) + 1 for i in np.flatnonzero(ratio > 1 + jump)]
+
+
+def oscillation(values: np.ndarray) -> float:
+    """Total variation over net change in the second half: 1 for a smooth curve, larger when it zigzags."""
+    half = values[len(values) // 2 :]
+    if len(half) < 3:
+        return 1.0
+    travel = float(np.sum(np.abs(np.diff(half))))
+    net = abs(float(half[-1] - half[0]))
+    scale = float(np.median(np.abs(half))) or 1.0
+    return travel / max(net, 0.02 * scale)
+
+
+def epochs_to_plateau(values: np.ndarray) -> int | None:
+    """Rough epochs still needed to get 90% of the remaining gain, from the decay of the last windows."""
+    n = len(values)
+    w = max(2, n // 5)
+    if n < 2 * w + 1:
+        return None
+    d_prev = float(values[-2 * w - 1] - values[-w - 1])
+    d_last = float(values[-w - 1] - values[-1])
+    if d_last <= 0:
+        return 0
+    if d_prev <= d_last:
+        return int(min(10 * n, 2 * n))
+    q = d_last / d_prev
+    windows = np.log(0.1) / np.log(q)
+    return int(np.clip(np.ceil(windows * w), w, 10 * n))
