@@ -210,6 +210,22 @@ def diagnose_cmd(inputs: tuple[str, ...], as_json: bool, lang: str | None, num_c
         raise click.exceptions.Exit(2)
 
 
+@cli.command("train")
+@click.argument("spec", type=click.Path(path_type=str))
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/).")
+@click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help="Run directory to write.")
+@click.option("--epochs", type=int, default=None, help="Override the spec's fit.epochs.")
+@click.option("--seed", type=int, default=None, help="Make the run repeatable.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished epoch.")
+@click.option("--distribute", type=click.Choice(["none", "mirrored", "multi_worker"]), default=None,
+              help="tf.distribute strategy (overrides the spec).")
+def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None:
+    """Train the model of SPEC on a split folder, watched live by the FitDoctor callback."""
+    from fitdoctor.training.run import train
+
+    train(spec, data_dir, run_dir, epochs=epochs, seed=seed, resume=resume, distribute=distribute, echo=click.echo)
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 user error)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

@@ -1,0 +1,273 @@
+"""Spec -> `keras.Sequential`, compiled, with every trap caught before training.
+
+Names resolve through Keras itself (`keras.layers`, `keras.optimizers.get`,
+`keras.losses.get`, `keras.initializers.get`, `keras.regularizers.get`,
+`keras.metrics.get`, `keras.callbacks`), so any Keras class works, and Keras's
+snake_case aliases (`adam`, `relu`, `sparse_categorical_crossentropy`) too.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from fitdoctor.errors import UserError, closest
+from fitdoctor.model.spec import Spec, entry
+
+ONE_HOT_LOSSES = ("categoricalcrossentropy", "meansquarederror", "kldivergence", "categoricalfocalcrossentropy",
+                  "categoricalhinge", "meanabsoluteerror", "huber")
+OBJECT_ARGS = {
+    "kernel_initializer": "initializers", "bias_initializer": "initializers", "embeddings_initializer": "initializers",
+    "gamma_initializer": "initializers", "beta_initializer": "initializers",
+    "kernel_regularizer": "regularizers", "bias_regularizer": "regularizers", "activity_regularizer": "regularizers",
+    "kernel_constraint": "constraints", "bias_constraint": "constraints",
+}
+
+
+@dataclass
+class Built:
+    """A compiled model and what training needs to know about it."""
+
+    model: object
+    augmentation: object | None
+    one_hot: bool
+    loss_name: str
+    warnings: list[str] = field(default_factory=list)
+
+
+def _norm(name: str) -> str:
+    return name.replace("_", "").lower()
+
+
+def loss_name(spec: Spec) -> str:
+    loss = spec.raw["compile"]["loss"]
+    name, _ = entry(loss)
+    return name
+
+
+def wants_one_hot(name: str, output_units: int = 2) -> bool:
+    """Whether a loss takes one-hot labels (CategoricalCrossentropy, MSE) rather than integers.
+
+    Example:
+        >>> wants_one_hot("sparse_categorical_crossentropy"), wants_one_hot("CategoricalCrossentropy")
+        (False, True)
+    """
+    n = _norm(name)
+    if n.startswith("sparse"):
+        return False
+    if "binary" in n:
+        return output_units > 1
+    return n in ("mse", "mae", "kld") or any(n.endswith(k) for k in ONE_HOT_LOSSES)
+
+
+def _resolve_object(kind: str, value, where: str):
+    """Build an initializer/regularizer/constraint/optimizer/loss from a name or {Name: {args}}."""
+    import keras
+
+    module = getattr(keras, kind)
+    if isinstance(value, dict) and len(value) == 1:
+        name, args = entry(value)
+        config = {"class_name": name, "config": args}
+    else:
+        name, config = str(value), value
+    try:
+        return module.get(config)
+    except (ValueError, TypeError) as exc:
+        pool = [n for n in dir(module) if not n.startswith("_") and n[0].isupper()]
+        hint = closest(name, pool)
+        kind_word = {"initializers": "initializer", "regularizers": "regularizer", "constraints": "constraint",
+                     "optimizers": "optimizer", "losses": "loss", "metrics": "metric"}[kind]
+        if hint and _norm(hint) != _norm(name):
+            raise UserError(f"Unknown {kind_word} '{name}' ({where}). Did you mean '{hint}'?") from None
+        raise UserError(f"Bad {kind_word} '{name}' ({where}): {_first_line(exc)}. Check its name and arguments.") from None
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__
+
+
+def _layer_class(name: str, where: str):
+    import keras
+
+    cls = getattr(keras.layers, name, None)
+    if isinstance(cls, type) and issubclass(cls, keras.layers.Layer):
+        return cls
+    pool = [n for n in dir(keras.layers) if n[:1].isupper()]
+    hint = closest(name, pool)
+    raise UserError(f"Unknown layer '{name}' ({where})." + (f" Did you mean '{hint}'?" if hint else
+                    " Use a class name from keras.layers, e.g. Dense, Conv2D."))
+
+
+def make_layer(name: str, args: dict, where: str, num_classes: int):
+    """One Keras layer from its spec entry; `units: auto` becomes the number of classes."""
+    import keras
+
+    cls = _layer_class(name, where)
+    kwargs = dict(args)
+    if kwargs.get("units") == "auto":
+        kwargs["units"] = num_classes
+    for key, kind in OBJECT_ARGS.items():
+        if key in kwargs and kwargs[key] is not None:
+            kwargs[key] = _resolve_object(kind, kwargs[key], where)
+    if "activation" in kwargs and isinstance(kwargs["activation"], str):
+        try:
+            keras.activations.get(kwargs["activation"])
+        except ValueError:
+            import keras.activations as acts
+
+            hint = closest(kwargs["activation"], [n for n in dir(acts) if n.islower() and not n.startswith("_")])
+            raise UserError(f"Unknown activation '{kwargs['activation']}' ({where})."
+                            + (f" Did you mean '{hint}'?" if hint else "")) from None
+    try:
+        return cls(**kwargs)
+    except (TypeError, ValueError) as exc:
+        message = _first_line(exc)
+        if "nrecognized keyword" in message or "unexpected keyword" in message:
+            import inspect
+
+            params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
+            bad = [k for k in args if k not in params]
+            hint = closest(bad[0], params) if bad else None
+            raise UserError(f"Layer {name} ({where}) has no argument '{bad[0] if bad else '?'}'."
+                            + (f" Did you mean '{hint}'?" if hint else f" Its arguments are: {', '.join(params[:12])}.")) from None
+        raise UserError(f"Layer {name} ({where}): {message}. Fix its arguments.") from None
+
+
+def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) -> list[str]:
+    """Catch the traps between the building blocks before training; return warnings.
+
+    Errors (UserError): output units that don't match the classes, softmax with one unit,
+    sigmoid with categorical cross-entropy over many classes, an input shape that does not
+    match the data. Warnings: MSE on classification, Zeros initializer on hidden layers,
+    Dropout above 0.5, a learning rate outside [1e-6, 1].
+    """
+    layers = spec.raw["model"]
+    warnings = []
+    loss = loss_name(spec)
+    last_index = max(i for i, item in enumerate(layers) if entry(item)[0] not in ("Dropout", "Activation", "Flatten")) if layers else 0
+    for i, item in enumerate(layers):
+        name, args = entry(item)
+        where = spec.where("model", i)
+        if i == 0 and "input_shape" in args:
+            shape = tuple(args["input_shape"])
+            if shape != input_shape:
+                raise UserError(f"Layer {name} ({where}) expects input_shape {list(shape)}, but the data is "
+                                f"{list(input_shape)}. Remove input_shape (fitdoctor adds the input) or fix data.image_size/color_mode.")
+        init = args.get("kernel_initializer")
+        init_name = entry(init)[0] if isinstance(init, dict | str) else ""
+        if _norm(init_name) in ("zeros", "zero") and i != last_index:
+            warnings.append(f"Layer {name} ({where}) uses the Zeros initializer on a hidden layer: all its units stay "
+                            "identical and learn the same thing. Use GlorotUniform or HeNormal.")
+        if name == "Dropout" and float(args.get("rate", 0)) > 0.5:
+            warnings.append(f"Dropout rate {args['rate']} ({where}) is above 0.5: the model may underfit.")
+    out_name, out_args = entry(layers[last_index])
+    where = spec.where("model", last_index)
+    units = out_args.get("units")
+    activation = str(out_args.get("activation", "")).lower()
+    if out_name == "Dense" and units not in (None, "auto"):
+        binary_ok = units == 1 and num_classes == 2 and activation == "sigmoid"
+        if units != num_classes and not binary_ok:
+            raise UserError(f"The output layer Dense ({where}) has units={units}, but the data has {num_classes} classes. "
+                            "Use 'units: auto' or units equal to the number of classes.")
+    effective_units = num_classes if units == "auto" else units
+    if activation == "softmax" and effective_units == 1:
+        raise UserError(f"The output layer ({where}) has softmax with one unit: it always outputs 1.0. "
+                        "Use sigmoid for one unit, or one unit per class with softmax.")
+    if activation == "sigmoid" and num_classes > 2 and "categoricalcrossentropy" in _norm(loss):
+        raise UserError(f"The output layer ({where}) uses sigmoid with {loss} over {num_classes} classes: "
+                        "the outputs don't sum to 1. Use 'activation: softmax'.")
+    if _norm(loss) in ("meansquarederror", "mse"):
+        warnings.append(f"Loss {loss} ({spec.where('compile', 'loss')}) is meant for regression; for classification "
+                        "use SparseCategoricalCrossentropy (integer labels) or CategoricalCrossentropy.")
+    opt = spec.raw["compile"]["optimizer"]
+    lr = entry(opt)[1].get("learning_rate") if isinstance(opt, dict) else None
+    if isinstance(lr, int | float) and not 1e-6 <= lr <= 1:
+        warnings.append(f"Learning rate {lr} ({spec.where('compile', 'optimizer')}) is outside [1e-6, 1].")
+    return warnings
+
+
+def _metrics(spec: Spec, num_classes: int, sparse: bool) -> list:
+    from fitdoctor.model.metrics import MulticlassPrecision, MulticlassRecall
+
+    out = []
+    for i, item in enumerate(spec.raw["compile"].get("metrics") or []):
+        name, args = entry(item)
+        where = spec.where("compile", "metrics", i)
+        if _norm(name) == "precision":
+            out.append(MulticlassPrecision(num_classes=num_classes, sparse=sparse, **args))
+        elif _norm(name) == "recall":
+            out.append(MulticlassRecall(num_classes=num_classes, sparse=sparse, **args))
+        elif _norm(name) in ("accuracy", "acc"):
+            out.append("accuracy")
+        else:
+            out.append(_resolve_object("metrics", item, where))
+    return out
+
+
+def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) -> Built:
+    """Check the spec, then build and compile its `keras.Sequential`.
+
+    Args:
+        spec: The loaded spec.
+        num_classes: Classes in the data (for `units: auto` and the checks).
+        input_shape: (height, width, channels) of the images.
+    """
+    import keras
+
+    warnings = check_spec(spec, num_classes, input_shape)
+    layers = [keras.Input(shape=input_shape)]
+    for i, item in enumerate(spec.raw["model"]):
+        name, args = entry(item)
+        args = {k: v for k, v in args.items() if k != "input_shape"}
+        layers.append(make_layer(name, args, spec.where("model", i), num_classes))
+    try:
+        model = keras.Sequential(layers, name="fitdoctor_model")
+    except (ValueError, TypeError) as exc:
+        raise UserError(f"The model in {spec.source} does not fit together: {_first_line(exc)}") from None
+    augmentation = None
+    aug = spec.raw["data"].get("augmentation") or []
+    if aug:
+        aug_layers = [make_layer(*entry(item), spec.where("data", "augmentation", i), num_classes) for i, item in enumerate(aug)]
+        augmentation = keras.Sequential(aug_layers, name="augmentation")
+    comp = spec.raw["compile"]
+    loss = loss_name(spec)
+    one_hot = wants_one_hot(loss, int(model.output_shape[-1]))
+    optimizer = _resolve_object("optimizers", comp["optimizer"], spec.where("compile", "optimizer"))
+    loss_obj = _resolve_object("losses", comp["loss"], spec.where("compile", "loss"))
+    model.compile(optimizer=optimizer, loss=loss_obj, metrics=_metrics(spec, num_classes, sparse=not one_hot))
+    return Built(model, augmentation, one_hot, loss, warnings)
+
+
+def make_callbacks(spec: Spec) -> list:
+    """The spec's callbacks as Keras objects (ModelCheckpoint is handled by the run)."""
+    import keras
+
+    out = []
+    for i, item in enumerate(spec.raw.get("callbacks") or []):
+        name, args = entry(item)
+        where = spec.where("callbacks", i)
+        cls = getattr(keras.callbacks, name, None)
+        if not (isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback)):
+            hint = closest(name, [n for n in dir(keras.callbacks) if n[:1].isupper()])
+            raise UserError(f"Unknown callback '{name}' ({where})." + (f" Did you mean '{hint}'?" if hint else ""))
+        if name == "ModelCheckpoint":
+            continue
+        try:
+            out.append(cls(**args))
+        except (TypeError, ValueError) as exc:
+            raise UserError(f"Callback {name} ({where}): {_first_line(exc)}. Fix its arguments.") from None
+    return out
+
+
+def checkpoint_settings(spec: Spec) -> dict:
+    """monitor/mode for best.keras: the spec's ModelCheckpoint if any, else val_loss/min."""
+    for item in spec.raw.get("callbacks") or []:
+        name, args = entry(item)
+        if name == "ModelCheckpoint":
+            return {"monitor": args.get("monitor", "val_loss"), "mode": args.get("mode", "auto")}
+    return {"monitor": "val_loss", "mode": "auto"}
+
+
+def chance_level(num_classes: int) -> float:
+    return math.log(num_classes)

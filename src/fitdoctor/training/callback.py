@@ -1,0 +1,139 @@
+"""`FitDoctor`: the diagnosis engine, live, inside anyone's `model.fit`.
+
+Example:
+    >>> import fitdoctor  # doctest: +SKIP
+    >>> model.fit(x, y, validation_split=0.1, epochs=30,
+    ...           callbacks=[fitdoctor.FitDoctor(stop_on=("overfitting", "diverged"))])  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import time
+
+import keras
+import numpy as np
+
+from fitdoctor.diagnosis.engine import diagnose
+from fitdoctor.diagnosis.messages import t
+from fitdoctor.fsio import write_json
+
+
+class FitDoctor(keras.callbacks.Callback):
+    """Run the diagnosis after each epoch; log findings as they appear; optionally stop.
+
+    Args:
+        path: Where to write `diagnosis.json` after each epoch (default: nowhere).
+        stop_on: Verdicts that stop training, e.g. ("overfitting", "diverged"); default none.
+        restore_best_weights: On such a stop, put back the weights of the best epoch
+            (lowest val_loss, else loss). Default True.
+        sample: Optional `(x, y)` batch to sample per-layer gradient norms and the fraction
+            of dead ReLU units on; default None (no sampling).
+        stats_every: Sample every N epochs, default 1.
+        num_classes: Classes, for the chance-level loss; default: the output units.
+        lang: "en" or "pt" for the logged messages; default from the locale.
+        verbose: 1 prints findings as they appear, 0 stays silent. Default 1.
+        log: Function that prints a line, default `print`.
+    """
+
+    def __init__(self, path: str | os.PathLike | None = None, stop_on=(), restore_best_weights: bool = True,
+                 sample=None, stats_every: int = 1, num_classes: int | None = None, lang: str | None = None,
+                 verbose: int = 1, log=print):
+        super().__init__()
+        self.path = path
+        self.stop_on = tuple(stop_on)
+        self.restore_best_weights = restore_best_weights
+        self.sample = sample
+        self.stats_every = max(1, int(stats_every))
+        self.num_classes = num_classes
+        self.lang = lang
+        self.verbose = verbose
+        self.log = log
+        self.initial_history: dict[str, list] = {}
+        self.initial_flagged: dict[str, int] = {}
+
+    def on_train_begin(self, logs=None):
+        self.history = {k: list(v) for k, v in self.initial_history.items()}
+        self.flagged = dict(self.initial_flagged)
+        self.stats = {"grad_norms": {}, "dead_relu": {}, "epochs": []}
+        self.diagnosis = None
+        self.best_value, self.best_weights, self.best_epoch = math.inf, None, None
+        self.stopped_reason = None
+        self.seconds = 0.0
+        self._probe = None
+        if self.num_classes is None:
+            try:
+                self.num_classes = int(self.model.output_shape[-1]) or None
+            except (AttributeError, TypeError, ValueError):
+                self.num_classes = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        start = time.perf_counter()
+        for key, value in (logs or {}).items():
+            self.history.setdefault(key, []).append(float(value))
+        self._track_best(epoch, logs or {})
+        if self.sample is not None and epoch % self.stats_every == 0:
+            self._sample_stats(epoch)
+        data = dict(self.history)
+        if self.stats["epochs"]:
+            data["fitdoctor_stats"] = self.stats
+        self.diagnosis = diagnose(data, lang=self.lang, num_classes=self.num_classes if (self.num_classes or 0) > 1 else None)
+        for f in self.diagnosis.findings:
+            if f.kind not in self.flagged and f.kind not in ("good_fit", "still_improving", "insufficient_data"):
+                self.flagged[f.kind] = epoch + 1
+                if self.verbose:
+                    self.log(f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, self.diagnosis.lang)}: {f.summary}")
+        if self.diagnosis.verdict in self.stop_on:
+            self.stopped_reason = self.diagnosis.verdict
+            self.model.stop_training = True
+            if self.restore_best_weights and self.best_weights is not None:
+                self.model.set_weights(self.best_weights)
+                if self.verbose:
+                    self.log(f"[fitdoctor] stopped at epoch {epoch + 1} ({self.stopped_reason}); "
+                             f"restored the weights of epoch {self.best_epoch}.")
+        if self.path:
+            self.write(self.path)
+        self.seconds += time.perf_counter() - start
+
+    def _track_best(self, epoch: int, logs: dict) -> None:
+        value = logs.get("val_loss", logs.get("loss"))
+        if not self.stop_on or not self.restore_best_weights or value is None or not np.isfinite(value):
+            return
+        if value < self.best_value:
+            self.best_value, self.best_epoch = float(value), epoch + 1
+            self.best_weights = self.model.get_weights()
+
+    def _sample_stats(self, epoch: int) -> None:
+        import tensorflow as tf
+
+        x, y = self.sample
+        model = self.model
+        with tf.GradientTape() as tape:
+            pred = model(x, training=False)
+            loss = model.compute_loss(x=x, y=y, y_pred=pred)
+        grads = tape.gradient(loss, model.trainable_variables)
+        by_var = {id(v): g for v, g in zip(model.trainable_variables, grads, strict=True)}
+        for layer in model.layers:
+            kernels = [by_var.get(id(w)) for w in layer.trainable_weights[:1]]
+            if kernels and kernels[0] is not None:
+                self.stats["grad_norms"].setdefault(layer.name, []).append(float(tf.norm(kernels[0])))
+        relu_layers = [layer for layer in model.layers
+                       if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
+        if relu_layers:
+            if self._probe is None:
+                self._probe = keras.Model(model.input, [layer.output for layer in relu_layers])
+            outputs = self._probe(x, training=False)
+            outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
+            for layer, out in zip(relu_layers, outputs, strict=True):
+                act = np.asarray(out).reshape(len(x), -1)
+                self.stats["dead_relu"].setdefault(layer.name, []).append(float(np.mean(np.all(act <= 0, axis=0))))
+        self.stats["epochs"].append(epoch + 1)
+
+    def write(self, path: str | os.PathLike) -> None:
+        """Write the latest diagnosis (plus first-flag epochs and sampled stats) as JSON."""
+        if self.diagnosis is None:
+            return
+        doc = self.diagnosis.to_dict()
+        doc.update({"flagged": self.flagged, "stopped_reason": self.stopped_reason, "stats": self.stats})
+        write_json(path, doc)

@@ -1,0 +1,214 @@
+"""`fitdoctor train`: a spec and a split folder in, a complete run directory out.
+
+RUNDIR holds `spec.yaml` (resolved), `history.csv` (CSVLogger columns), `history.json`,
+`best.keras`, `last.keras`, `metrics.json`, `diagnosis.json`, `run.json` and `run.log`.
+A run killed at any moment continues with `resume=True` from its last finished epoch.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from fitdoctor.errors import UserError  # noqa: E402
+from fitdoctor.fsio import write_json, write_text  # noqa: E402
+from fitdoctor.model.spec import Spec, load_spec  # noqa: E402
+
+SAMPLE_SIZE = 64
+
+
+@dataclass
+class RunResult:
+    """What a finished run produced."""
+
+    run_dir: Path
+    history: dict
+    diagnosis: object
+    metrics: dict
+    epochs: int
+    warnings: list[str] = field(default_factory=list)
+
+
+class _Log:
+    """Echo a line and append it to run.log."""
+
+    def __init__(self, path: Path | None, echo):
+        self.path, self.echo = path, echo
+
+    def __call__(self, line: str) -> None:
+        if self.echo:
+            self.echo(line)
+        if self.path:
+            with open(self.path, "a", encoding="utf-8") as f:
+                f.write(time.strftime("%H:%M:%S ") + line + "\n")
+
+
+def _epoch_logger(log, total: int):
+    import keras
+
+    class EpochLog(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            parts = " ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
+            log(f"epoch {epoch + 1}/{total}: {parts} ({time.perf_counter() - self.start:.1f}s)")
+
+    return EpochLog()
+
+
+def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
+    from fitdoctor.training.state import load_state
+
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(f"Run directory '{run_dir}' is a file. Pass a folder for --run.")
+    if run_dir.exists() and any(run_dir.iterdir()):
+        if not resume:
+            raise UserError(f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder.")
+        return load_state(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    return None
+
+
+def train(
+    spec,
+    data: str | os.PathLike,
+    run_dir: str | os.PathLike,
+    *,
+    epochs: int | None = None,
+    seed: int | None = None,
+    resume: bool = False,
+    distribute: str | None = None,
+    evaluate_test: bool = True,
+    echo=print,
+) -> RunResult:
+    """Train a spec on a split folder into a run directory.
+
+    Args:
+        spec: Path to a YAML spec, a YAML string, a dict or a `Spec`.
+        data: A folder with train/, val/ (and test/), one folder per class inside.
+        run_dir: Where the run's files go (new, or an unfinished run with `resume`).
+        epochs: Overrides the spec's `fit.epochs`.
+        seed: Makes the run repeatable (`keras.utils.set_random_seed`).
+        resume: Continue an interrupted run from its last finished epoch.
+        distribute: "none", "mirrored" or "multi_worker" (overrides the spec).
+        evaluate_test: Evaluate the best model on the test split at the end (default True).
+        echo: Function for progress lines (default print; None for silence).
+    """
+    from fitdoctor.training.distribute import get_strategy, is_chief
+
+    spec = load_spec(spec)
+    if epochs is not None:
+        if epochs < 1:
+            raise UserError(f"The 'epochs' parameter of train must be a whole number >= 1. Got {epochs} instead.")
+        spec.raw["fit"]["epochs"] = int(epochs)
+    if seed is not None:
+        spec.raw["fit"]["seed"] = int(seed)
+    seed = spec.raw["fit"].get("seed")
+    kind = distribute or str(spec.raw.get("distribute") or "none")
+    spec.raw["distribute"] = kind
+    run_dir = Path(run_dir)
+    strategy = get_strategy(kind)
+    if kind == "multi_worker" and not is_chief():
+        run_dir = Path(tempfile.mkdtemp(prefix="fitdoctor-worker-"))
+    state = _prepare_run_dir(run_dir, resume)
+    log = _Log(run_dir / "run.log", echo)
+    return _train(spec, Path(data), run_dir, state, strategy, seed, evaluate_test, log)
+
+
+def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, evaluate_test: bool, log) -> RunResult:
+    import keras
+    import numpy as np
+    import tensorflow as tf
+
+    from fitdoctor.data.loader import load_split
+    from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks
+    from fitdoctor.training.callback import FitDoctor
+    from fitdoctor.training.checkpoint import AtomicModelCheckpoint
+    from fitdoctor.training.evaluate import evaluate_split
+    from fitdoctor.training.state import RunState, committed_history
+
+    total = int(spec.raw["fit"]["epochs"])
+    done = int(state["epoch"]) if state else 0
+    run_info_path = run_dir / "run.json"
+    if state and done >= total and (run_dir / "metrics.json").exists():
+        log(f"Run '{run_dir}' already finished {done} epochs; nothing to do.")
+        return _result_from_dir(run_dir)
+    if seed is not None:
+        keras.utils.set_random_seed(int(seed) + done)
+    d = spec.raw["data"]
+    data = load_split(data_dir, image_size=tuple(d["image_size"]), color_mode=d["color_mode"])
+    input_shape = (*data.image_size, data.channels)
+    with strategy.scope():
+        built = build_model(spec, data.num_classes, input_shape)
+        if state and (run_dir / "last.keras").exists():
+            built.model = keras.saving.load_model(run_dir / "last.keras")
+            log(f"Resuming '{run_dir}' after epoch {done}.")
+    for w in built.warnings:
+        log(f"Warning: {w}")
+    write_text(run_dir / "spec.yaml", spec.to_yaml())
+    info = {"num_classes": data.num_classes, "class_names": data.class_names, "loss": built.loss_name,
+            "data": str(data_dir.resolve()), "counts": data.counts, "seed": seed, "finished": False,
+            "one_hot": built.one_hot, "distribute": spec.raw["distribute"]}
+    write_json(run_info_path, info)
+    batch = int(d["batch_size"])
+    options = tf.data.Options()
+    options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    train_ds = data.dataset("train", batch_size=batch, shuffle=True, seed=seed, one_hot=built.one_hot,
+                            augment=built.augmentation).with_options(options)
+    val_ds = data.dataset("val", batch_size=batch, one_hot=built.one_hot).with_options(options)
+    x_sample = data.arrays["train"][0][:SAMPLE_SIZE].astype("float32") / 255.0
+    y_sample = data.arrays["train"][1][:SAMPLE_SIZE]
+    if built.one_hot:
+        y_sample = np.eye(data.num_classes, dtype="float32")[y_sample]
+    user_callbacks = make_callbacks(spec)
+    ck = checkpoint_settings(spec)
+    checkpoint = AtomicModelCheckpoint(str(run_dir / "best.keras"), monitor=ck["monitor"], mode=ck["mode"],
+                                       save_best_only=True, verbose=0)
+    doctor = FitDoctor(path=run_dir / "diagnosis.json", sample=(x_sample, y_sample), num_classes=data.num_classes,
+                       verbose=1, log=log)
+    history = committed_history(run_dir, done) if state else {}
+    doctor.initial_history = {k: list(v) for k, v in history.items()}
+    doctor.initial_flagged = dict(state.get("flagged", {})) if state else {}
+    tracked = [*user_callbacks, checkpoint]
+    saver = RunState(run_dir, tracked, history, doctor)
+    saver.pending = state["callbacks"] if state else None
+    callbacks = [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
+    counts = np.bincount(data.arrays["train"][1], minlength=data.num_classes)
+    class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
+    start = time.perf_counter()
+    built.model.fit(train_ds, validation_data=val_ds, epochs=total, initial_epoch=done, callbacks=callbacks,
+                    class_weight=class_weight, verbose=0)
+    seconds = time.perf_counter() - start
+    best_path = run_dir / "best.keras"
+    best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
+    metrics = {"val": evaluate_split(best_model, data, "val", one_hot=built.one_hot)}
+    if evaluate_test and "test" in data.arrays:
+        metrics = {**evaluate_split(best_model, data, "test", one_hot=built.one_hot), "val": metrics["val"]}
+    write_json(run_dir / "metrics.json", metrics)
+    if doctor.diagnosis is not None:
+        doctor.write(run_dir / "diagnosis.json")
+    epochs_run = len(next(iter(saver.history.values()), []))
+    info.update({"finished": True, "epochs_run": epochs_run, "fit_seconds": round(seconds, 2),
+                 "stopped_early": epochs_run < total, "doctor_seconds": round(doctor.seconds, 3)})
+    write_json(run_info_path, info)
+    verdict = doctor.diagnosis.verdict if doctor.diagnosis else "?"
+    acc = metrics.get("accuracy", metrics["val"]["accuracy"])
+    log(f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {verdict}; "
+        f"{metrics.get('split', 'val')} accuracy {acc:.4f}. Run: {run_dir}")
+    return RunResult(run_dir, saver.history, doctor.diagnosis, metrics, epochs_run, built.warnings)
+
+
+def _result_from_dir(run_dir: Path) -> RunResult:
+    import json
+
+    from fitdoctor.diagnosis.engine import diagnose
+
+    history = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
+    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
+    return RunResult(run_dir, history, diagnose(run_dir), metrics, len(next(iter(history.values()), [])))
