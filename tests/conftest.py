@@ -54,3 +54,26 @@ def tree_hashes(root: Path) -> dict[str, str]:
 @pytest.fixture
 def class_folder(tmp_path: Path) -> Path:
     return make_class_folder(tmp_path / "src", {"cat": 10, "dog": 10, "fox": 5})
+
+
+@pytest.fixture(scope="session")
+def tiny_split(tmp_path_factory) -> Path:
+    """The demo digits, 12 per class, split 6/3/3: a real split folder that trains in seconds."""
+    from fitdoctor.data.demo_set import write_demo_set
+    from fitdoctor.data.split import split_folder
+
+    root = tmp_path_factory.mktemp("tiny")
+    write_demo_set(root / "digits", limit_per_class=12)
+    split_folder(root / "digits", root / "split", ratio=(0.5, 0.25, 0.25), seed=0)
+    return root / "split"
+
+
+SMALL_SPEC = """\
+data: {image_size: [28, 28], color_mode: grayscale, batch_size: 16}
+model:
+  - Flatten
+  - Dense: {units: 32, activation: relu}
+  - Dense: {units: auto, activation: softmax}
+compile: {optimizer: {Adam: {learning_rate: 0.001}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
+fit: {epochs: 2}
+"""

@@ -14,8 +14,15 @@ from dataclasses import dataclass, field
 from fitdoctor.errors import UserError, closest
 from fitdoctor.model.spec import Spec, entry
 
+
+def make_portable(model):
+    from fitdoctor.model.metrics import make_portable as portable
+
+    return portable(model)
+
 ONE_HOT_LOSSES = ("categoricalcrossentropy", "meansquarederror", "kldivergence", "categoricalfocalcrossentropy",
                   "categoricalhinge", "meanabsoluteerror", "huber")
+LAYER_KWARGS = ("name", "dtype", "trainable", "autocast", "input_shape", "batch_size", "input_dim", "seed")
 OBJECT_ARGS = {
     "kernel_initializer": "initializers", "bias_initializer": "initializers", "embeddings_initializer": "initializers",
     "gamma_initializer": "initializers", "beta_initializer": "initializers",
@@ -119,19 +126,18 @@ def make_layer(name: str, args: dict, where: str, num_classes: int):
             hint = closest(kwargs["activation"], [n for n in dir(acts) if n.islower() and not n.startswith("_")])
             raise UserError(f"Unknown activation '{kwargs['activation']}' ({where})."
                             + (f" Did you mean '{hint}'?" if hint else "")) from None
+    import inspect
+
+    params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs", "args")]
+    bad = [k for k in args if k not in params and k not in LAYER_KWARGS]
+    if bad:
+        hint = closest(bad[0], params)
+        raise UserError(f"Layer {name} ({where}) has no argument '{bad[0]}'."
+                        + (f" Did you mean '{hint}'?" if hint else f" Its arguments are: {', '.join(params[:12])}."))
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        message = _first_line(exc)
-        if "nrecognized keyword" in message or "unexpected keyword" in message:
-            import inspect
-
-            params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs")]
-            bad = [k for k in args if k not in params]
-            hint = closest(bad[0], params) if bad else None
-            raise UserError(f"Layer {name} ({where}) has no argument '{bad[0] if bad else '?'}'."
-                            + (f" Did you mean '{hint}'?" if hint else f" Its arguments are: {', '.join(params[:12])}.")) from None
-        raise UserError(f"Layer {name} ({where}): {message}. Fix its arguments.") from None
+        raise UserError(f"Layer {name} ({where}): {_first_line(exc)}. Fix its arguments.") from None
 
 
 def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) -> list[str]:
@@ -165,15 +171,15 @@ def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) 
     where = spec.where("model", last_index)
     units = out_args.get("units")
     activation = str(out_args.get("activation", "")).lower()
+    effective_units = num_classes if units == "auto" else units
+    if activation == "softmax" and effective_units == 1:
+        raise UserError(f"The output layer ({where}) has softmax with one unit: it always outputs 1.0. "
+                        "Use sigmoid for one unit, or one unit per class with softmax.")
     if out_name == "Dense" and units not in (None, "auto"):
         binary_ok = units == 1 and num_classes == 2 and activation == "sigmoid"
         if units != num_classes and not binary_ok:
             raise UserError(f"The output layer Dense ({where}) has units={units}, but the data has {num_classes} classes. "
                             "Use 'units: auto' or units equal to the number of classes.")
-    effective_units = num_classes if units == "auto" else units
-    if activation == "softmax" and effective_units == 1:
-        raise UserError(f"The output layer ({where}) has softmax with one unit: it always outputs 1.0. "
-                        "Use sigmoid for one unit, or one unit per class with softmax.")
     if activation == "sigmoid" and num_classes > 2 and "categoricalcrossentropy" in _norm(loss):
         raise UserError(f"The output layer ({where}) uses sigmoid with {loss} over {num_classes} classes: "
                         "the outputs don't sum to 1. Use 'activation: softmax'.")
@@ -236,7 +242,14 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     optimizer = _resolve_object("optimizers", comp["optimizer"], spec.where("compile", "optimizer"))
     loss_obj = _resolve_object("losses", comp["loss"], spec.where("compile", "loss"))
     model.compile(optimizer=optimizer, loss=loss_obj, metrics=_metrics(spec, num_classes, sparse=not one_hot))
+    make_portable(model)
     return Built(model, augmentation, one_hot, loss, warnings)
+
+
+def recompile(model, spec: Spec, num_classes: int, one_hot: bool):
+    """Give a model loaded from a `.keras` file fitdoctor's metrics back, keeping its optimizer state."""
+    model.compile(optimizer=model.optimizer, loss=model.loss, metrics=_metrics(spec, num_classes, sparse=not one_hot))
+    return make_portable(model)
 
 
 def make_callbacks(spec: Spec) -> list:

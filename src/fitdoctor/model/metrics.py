@@ -57,3 +57,31 @@ class MulticlassRecall(keras.metrics.Recall):
 
     def get_config(self):
         return {**super().get_config(), "num_classes": self.num_classes, "sparse": self.sparse}
+
+
+def _plain_metric(config):
+    if isinstance(config, dict) and config.get("module") == __name__:
+        base = {"MulticlassPrecision": "Precision", "MulticlassRecall": "Recall"}[config["class_name"]]
+        inner = {k: v for k, v in config.get("config", {}).items() if k not in ("num_classes", "sparse")}
+        return {"module": "keras.metrics", "class_name": base, "config": inner, "registered_name": None}
+    if isinstance(config, list):
+        return [_plain_metric(c) for c in config]
+    if isinstance(config, dict):
+        return {k: _plain_metric(v) for k, v in config.items()}
+    return config
+
+
+def make_portable(model):
+    """Save `model` so that plain `keras.saving.load_model` opens it (no fitdoctor import).
+
+    The saved compile config names Keras's own Precision/Recall instead of the multiclass
+    wrappers above; fitdoctor puts its wrappers back when it resumes from such a file.
+    Uses the public `get_compile_config` hook of Keras models.
+    """
+    original = type(model).get_compile_config
+
+    def get_compile_config():
+        return _plain_metric(original(model))
+
+    model.get_compile_config = get_compile_config
+    return model

@@ -61,7 +61,6 @@ class FitDoctor(keras.callbacks.Callback):
         self.best_value, self.best_weights, self.best_epoch = math.inf, None, None
         self.stopped_reason = None
         self.seconds = 0.0
-        self._probe = None
         if self.num_classes is None:
             try:
                 self.num_classes = int(self.model.output_shape[-1]) or None
@@ -118,16 +117,13 @@ class FitDoctor(keras.callbacks.Callback):
             kernels = [by_var.get(id(w)) for w in layer.trainable_weights[:1]]
             if kernels and kernels[0] is not None:
                 self.stats["grad_norms"].setdefault(layer.name, []).append(float(tf.norm(kernels[0])))
-        relu_layers = [layer for layer in model.layers
-                       if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"]
-        if relu_layers:
-            if self._probe is None:
-                self._probe = keras.Model(model.input, [layer.output for layer in relu_layers])
-            outputs = self._probe(x, training=False)
-            outputs = outputs if isinstance(outputs, list | tuple) else [outputs]
-            for layer, out in zip(relu_layers, outputs, strict=True):
-                act = np.asarray(out).reshape(len(x), -1)
-                self.stats["dead_relu"].setdefault(layer.name, []).append(float(np.mean(np.all(act <= 0, axis=0))))
+        if isinstance(model, keras.Sequential):
+            h = x
+            for layer in model.layers:
+                h = layer(h, training=False)
+                if getattr(getattr(layer, "activation", None), "__name__", "") == "relu":
+                    act = np.asarray(h).reshape(len(x), -1)
+                    self.stats["dead_relu"].setdefault(layer.name, []).append(float(np.mean(np.all(act <= 0, axis=0))))
         self.stats["epochs"].append(epoch + 1)
 
     def write(self, path: str | os.PathLike) -> None:

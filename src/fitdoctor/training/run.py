@@ -127,7 +127,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     import tensorflow as tf
 
     from fitdoctor.data.loader import load_split
-    from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks
+    from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks, recompile
     from fitdoctor.training.callback import FitDoctor
     from fitdoctor.training.checkpoint import AtomicModelCheckpoint
     from fitdoctor.training.evaluate import evaluate_split
@@ -147,7 +147,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     with strategy.scope():
         built = build_model(spec, data.num_classes, input_shape)
         if state and (run_dir / "last.keras").exists():
-            built.model = keras.saving.load_model(run_dir / "last.keras")
+            built.model = recompile(keras.saving.load_model(run_dir / "last.keras"), spec, data.num_classes, built.one_hot)
             log(f"Resuming '{run_dir}' after epoch {done}.")
     for w in built.warnings:
         log(f"Warning: {w}")
@@ -183,7 +183,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
     start = time.perf_counter()
     built.model.fit(train_ds, validation_data=val_ds, epochs=total, initial_epoch=done, callbacks=callbacks,
-                    class_weight=class_weight, verbose=0)
+                    class_weight=class_weight, shuffle=False, verbose=0)
     seconds = time.perf_counter() - start
     best_path = run_dir / "best.keras"
     best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
