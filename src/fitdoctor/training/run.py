@@ -170,7 +170,13 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     ck = checkpoint_settings(spec)
     checkpoint = AtomicModelCheckpoint(str(run_dir / "best.keras"), monitor=ck["monitor"], mode=ck["mode"],
                                        save_best_only=True, verbose=0)
-    doctor = FitDoctor(path=run_dir / "diagnosis.json", sample=(x_sample, y_sample), num_classes=data.num_classes,
+    multi_worker = spec.raw["distribute"] == "multi_worker"
+    if multi_worker:
+        from fitdoctor.training import mwms_compat
+
+        mwms_compat.enable(built.model, strategy, (x_sample, y_sample))
+    doctor = FitDoctor(path=run_dir / "diagnosis.json", sample=None if multi_worker else (x_sample, y_sample),
+                       num_classes=data.num_classes,
                        verbose=1, log=log)
     history = committed_history(run_dir, done) if state else {}
     doctor.initial_history = {k: list(v) for k, v in history.items()}
