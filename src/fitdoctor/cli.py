@@ -210,6 +210,21 @@ def diagnose_cmd(inputs: tuple[str, ...], as_json: bool, lang: str | None, num_c
         raise click.exceptions.Exit(2)
 
 
+@cli.group()
+def spec() -> None:
+    """Write training specs."""
+
+
+@spec.command("new")
+@click.option("--preset", type=click.Choice(["small-cnn", "mlp", "tiny"]), default="small-cnn", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "pt"]), default="en", show_default=True)
+def spec_new(preset: str, lang: str) -> None:
+    """Print a commented starting spec (save it with '> spec.yaml')."""
+    from fitdoctor.model.presets import preset_text
+
+    click.echo(preset_text(preset, lang), nl=False)
+
+
 @cli.command("train")
 @click.argument("spec", type=click.Path(path_type=str))
 @click.option("--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/).")
@@ -224,6 +239,23 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
     from fitdoctor.training.run import train
 
     train(spec, data_dir, run_dir, epochs=epochs, seed=seed, resume=resume, distribute=distribute, echo=click.echo)
+
+
+@cli.command("fix")
+@click.argument("spec", type=click.Path(path_type=str))
+@click.option("--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/).")
+@click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help="Run directory to write.")
+@click.option("--max-rounds", type=click.IntRange(0, 20), default=4, show_default=True)
+@click.option("--budget-epochs", type=click.IntRange(1), default=None, help="Most epochs over all rounds (default 4x the spec's).")
+@click.option("--seed", type=int, default=None)
+@click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
+@click.option("--resume", is_flag=True, help="Continue an interrupted fix run.")
+def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resume) -> None:
+    """Treat overfitting and underfitting in a closed loop: diagnose, apply remedies, retrain."""
+    from fitdoctor.treatment.loop import fix
+
+    fix(spec, data_dir, run_dir, max_rounds=max_rounds, budget_epochs=budget_epochs, seed=seed, lang=lang,
+        resume=resume, echo=click.echo)
 
 
 def main(argv: list[str] | None = None) -> int:

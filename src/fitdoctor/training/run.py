@@ -133,6 +133,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     from fitdoctor.training.evaluate import evaluate_split
     from fitdoctor.training.state import RunState, committed_history
 
+    tf.get_logger().setLevel("ERROR")
     total = int(spec.raw["fit"]["epochs"])
     done = int(state["epoch"]) if state else 0
     run_info_path = run_dir / "run.json"

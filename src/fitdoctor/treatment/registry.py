@@ -1,0 +1,65 @@
+"""The registry of remedies: id -> module, and the choice of remedies for a diagnosis."""
+
+from __future__ import annotations
+
+import copy
+import importlib
+from dataclasses import dataclass
+
+from fitdoctor.diagnosis.prescriptions import rank, spec_context
+
+MODULES = ("augmentation", "dropout", "l2", "early_stopping", "lower_lr", "shrink", "widen", "more_epochs",
+           "less_dropout", "higher_lr", "better_init", "batchnorm", "clipnorm", "larger_batch")
+REMEDIES = {m.ID: m for m in (importlib.import_module(f"fitdoctor.treatment.remedies.{name}") for name in MODULES)}
+PER_ROUND = {"overfitting": 2, "underfitting": 2, "unstable": 2, "diverged": 2, "still_improving": 1,
+             "insufficient_data": 1}
+
+
+@dataclass
+class Applied:
+    """A remedy applied in a round: which one, because of what, and what it changed."""
+
+    id: str
+    because: str
+    change: str
+
+    def to_dict(self) -> dict:
+        return {"id": self.id, "because": self.because, "change": self.change}
+
+
+def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict, list[Applied]]:
+    """Apply the best-ranked remedies that still change something; return (new spec, applied).
+
+    The ranking is the diagnosis's own (`fitdoctor.diagnosis.prescriptions.rank`), so the
+    terminal, the report and the loop always agree on what fits the case.
+    """
+    new = copy.deepcopy(raw)
+    limit = max_remedies or PER_ROUND.get(finding.kind, 1)
+    applied: list[Applied] = []
+    because = _because(finding)
+    for rid in rank(finding, spec_context(raw)):
+        module = REMEDIES.get(rid)
+        if module is None or finding.kind not in module.KINDS:
+            continue
+        change = module.apply(new, finding)
+        if change:
+            applied.append(Applied(rid, because, change))
+        if len(applied) >= limit:
+            break
+    return new, applied
+
+
+def _because(finding) -> str:
+    ev = finding.evidence
+    if finding.kind == "overfitting":
+        return (f"overfitting since epoch {finding.onset_epoch} ({ev['monitor'].replace('_', ' ')} "
+                f"+{ev['val_rise'] * 100:.0f}% from its best while train {ev['train_change_since_best'] * 100:+.0f}%)")
+    if finding.kind == "underfitting":
+        return f"underfitting ({finding.form.replace('_', ' ')}, train loss {ev['train_end']:.3g})"
+    if finding.kind == "still_improving":
+        return f"still improving ({ev['recent_drop'] * 100:.0f}% over the last {ev['window']} epochs)"
+    if finding.kind == "unstable":
+        return f"unstable ({ev['spikes']} loss spikes, oscillation {ev['oscillation']:.1f})"
+    if finding.kind == "diverged":
+        return f"diverged ({finding.form} at epoch {finding.onset_epoch})"
+    return finding.kind

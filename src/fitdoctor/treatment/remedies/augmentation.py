@@ -1,0 +1,27 @@
+"""Add (or strengthen) data augmentation. Flips only for colour images: a flipped digit
+or letter is another symbol, so grayscale data gets rotations, shifts and zoom only."""
+
+ID = "augmentation"
+KINDS = ("overfitting",)
+BASE = [{"RandomRotation": {"factor": 0.05}}, {"RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1}},
+        {"RandomZoom": {"height_factor": 0.1}}]
+
+
+def apply(raw: dict, finding) -> str | None:
+    data = raw["data"]
+    aug = list(data.get("augmentation") or [])
+    if not aug:
+        aug = [dict(x) for x in BASE]
+        if data.get("color_mode") in ("rgb", "rgba"):
+            aug.append({"RandomFlip": {"mode": "horizontal"}})
+        data["augmentation"] = aug
+        return "add augmentation: " + ", ".join(next(iter(a)) for a in aug)
+    changed = []
+    for item in aug:
+        name, args = next(iter(item.items())) if isinstance(item, dict) else (item, {})
+        for key in ("factor", "height_factor", "width_factor"):
+            value = (args or {}).get(key)
+            if isinstance(value, int | float) and value < 0.2:
+                args[key] = round(min(0.2, value * 1.5), 3)
+                changed.append(f"{name}.{key}={args[key]}")
+    return ("strengthen augmentation: " + ", ".join(changed)) if changed else None

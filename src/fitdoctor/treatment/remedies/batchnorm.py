@@ -1,0 +1,17 @@
+"""Add BatchNormalization after each hidden Dense/Conv layer of a net that does not learn."""
+
+from fitdoctor.treatment.spec_edit import hidden, layers
+
+ID = "batchnorm"
+KINDS = ("underfitting",)
+
+
+def apply(raw: dict, finding) -> str | None:
+    if any(n == "BatchNormalization" for n, _ in layers(raw)):
+        return None
+    targets = hidden(raw)
+    if len(targets) < 2:
+        return None
+    for i in reversed(targets):
+        raw["model"].insert(i + 1, "BatchNormalization")
+    return f"add BatchNormalization after {len(targets)} hidden layers"

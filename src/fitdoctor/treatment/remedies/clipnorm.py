@@ -1,0 +1,14 @@
+"""Clip each gradient update's norm (clipnorm=1.0)."""
+
+from fitdoctor.treatment.spec_edit import optimizer, set_optimizer_arg
+
+ID = "clipnorm"
+KINDS = ("unstable", "diverged")
+
+
+def apply(raw: dict, finding) -> str | None:
+    _, args = optimizer(raw)
+    if "clipnorm" in args:
+        return None
+    set_optimizer_arg(raw, "clipnorm", 1.0)
+    return "add clipnorm=1.0 to the optimizer"

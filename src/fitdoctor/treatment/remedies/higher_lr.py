@@ -1,0 +1,18 @@
+"""Raise the learning rate (x10 when far below the optimizer's usual rate, else x3)."""
+
+from fitdoctor.treatment.spec_edit import DEFAULT_LR, learning_rate, optimizer, set_optimizer_arg
+
+ID = "higher_lr"
+KINDS = ("underfitting", "still_improving")
+
+
+def apply(raw: dict, finding) -> str | None:
+    name, _ = optimizer(raw)
+    usual = DEFAULT_LR.get(name.lower(), 0.001)
+    lr = learning_rate(raw)
+    cap = usual * 10
+    new = min(cap, lr * (10 if lr <= usual / 10 else 3))
+    if new <= lr:
+        return None
+    set_optimizer_arg(raw, "learning_rate", float(f"{new:.3g}"))
+    return f"raise learning_rate {lr:g} -> {float(f'{new:.3g}'):g}"

@@ -1,0 +1,25 @@
+"""Add L2 to the kernels of hidden Dense/Conv layers, or make it 3x stronger (up to 1e-2)."""
+
+from fitdoctor.treatment.spec_edit import hidden, layers, set_layer
+
+ID = "l2"
+KINDS = ("overfitting",)
+
+
+def apply(raw: dict, finding) -> str | None:
+    added, raised = 0, 0
+    for i in hidden(raw):
+        name, args = layers(raw)[i]
+        reg = args.get("kernel_regularizer")
+        if reg is None:
+            args["kernel_regularizer"] = {"L2": {"l2": 0.0001}}
+            added += 1
+        elif isinstance(reg, dict) and "L2" in reg and float(reg["L2"].get("l2", 0.01)) < 0.01:
+            reg["L2"]["l2"] = round(min(0.01, float(reg["L2"].get("l2", 0.01)) * 3), 6)
+            raised += 1
+        else:
+            continue
+        set_layer(raw, i, name, args)
+    if added:
+        return f"add L2(1e-4) to {added} hidden layer(s)"
+    return f"raise L2 3x on {raised} layer(s)" if raised else None

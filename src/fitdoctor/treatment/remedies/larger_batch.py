@@ -1,0 +1,12 @@
+"""Double the batch size (up to 512) for less noisy gradients."""
+
+ID = "larger_batch"
+KINDS = ("unstable", "diverged")
+
+
+def apply(raw: dict, finding) -> str | None:
+    batch = int(raw["data"].get("batch_size", 32))
+    if batch >= 512:
+        return None
+    raw["data"]["batch_size"] = min(512, batch * 2)
+    return f"batch_size {batch} -> {raw['data']['batch_size']}"

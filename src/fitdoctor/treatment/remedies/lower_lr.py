@@ -1,0 +1,16 @@
+"""Lower the learning rate (x0.3, not below 1e-5)."""
+
+from fitdoctor.treatment.spec_edit import learning_rate, set_optimizer_arg
+
+ID = "lower_lr"
+KINDS = ("overfitting", "unstable", "diverged")
+
+
+def apply(raw: dict, finding) -> str | None:
+    lr = learning_rate(raw)
+    factor = 0.1 if finding.kind == "diverged" else 0.3
+    new = max(1e-5, lr * factor)
+    if new >= lr:
+        return None
+    set_optimizer_arg(raw, "learning_rate", float(f"{new:.3g}"))
+    return f"lower learning_rate {lr:g} -> {float(f'{new:.3g}'):g}"

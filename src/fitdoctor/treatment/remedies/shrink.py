@@ -1,0 +1,19 @@
+"""Halve the widest hidden Dense layer (not below 64 units)."""
+
+from fitdoctor.treatment.spec_edit import layers, set_layer, widest_dense
+
+ID = "smaller_model"
+KINDS = ("overfitting",)
+
+
+def apply(raw: dict, finding) -> str | None:
+    i = widest_dense(raw)
+    if i is None:
+        return None
+    name, args = layers(raw)[i]
+    units = int(args.get("units", 0))
+    if units <= 64:
+        return None
+    args["units"] = max(64, units // 2)
+    set_layer(raw, i, name, args)
+    return f"shrink Dense({units}) -> Dense({args['units']})"

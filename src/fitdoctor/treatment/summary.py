@@ -1,0 +1,30 @@
+"""The readable summary of a treatment, in English or Brazilian Portuguese."""
+
+from __future__ import annotations
+
+from fitdoctor.diagnosis.messages import t
+
+
+def summary_text(record: dict, lang: str = "en") -> str:
+    """What happened in each round, which model was kept, and the test accuracy before and after."""
+    lines = [t("fix.title", lang)]
+    for r in record["rounds"]:
+        if not r.get("finished"):
+            continue
+        verdict = t(f"verdict.{r['verdict']}", lang)
+        head = t("fix.round", lang, round=r["round"], verdict=verdict, epochs=r["epochs"],
+                 val_acc=f"{r['val']['accuracy']:.4f}")
+        lines.append(head)
+        for rem in r.get("remedies", []):
+            lines.append(f"    + {rem['change']}")
+        if r.get("summary"):
+            lines.append(f"    {r['summary']}")
+    if record.get("after"):
+        before = record["before"]["test"]["accuracy"]
+        after = record["after"]["test"]["accuracy"]
+        lines.append(t("fix.chosen", lang, round=record["chosen_round"]))
+        lines.append(t("fix.before_after", lang, before=f"{before:.4f}", after=f"{after:.4f}",
+                       delta=f"{(after - before) * 100:+.1f}"))
+    if record.get("stop_reason"):
+        lines.append(t("fix.stopped", lang, reason=record["stop_reason"]))
+    return "\n".join(lines)

@@ -1,0 +1,135 @@
+"""The closed loop with a fake trainer: stopping rules, test-split hygiene, resume, summaries."""
+
+import json
+from types import SimpleNamespace
+
+import pytest
+
+from fitdoctor.errors import UserError
+from fitdoctor.fsio import write_json, write_text
+from fitdoctor.treatment.loop import fix
+
+SPEC = """\
+model:
+  - Flatten
+  - Dense: {units: 1024, activation: relu}
+  - Dense: {units: auto, activation: softmax}
+fit: {epochs: 20}
+"""
+OVERFIT = {"loss": [1.0 - 0.045 * i for i in range(20)],
+           "val_loss": [1.0 - 0.05 * i for i in range(8)] + [0.65 + 0.04 * i for i in range(12)]}
+GOOD = {"loss": [1.0 / (1 + 0.5 * i) for i in range(20)], "val_loss": [1.05 / (1 + 0.5 * i) + 0.1 for i in range(8)] + [0.34] * 12}
+
+
+class FakeTrainer:
+    """Writes a minimal run directory; the curve depends on whether the spec has Dropout."""
+
+    def __init__(self, fail_at_round=None):
+        self.calls = []
+        self.fail_at_round = fail_at_round
+
+    def __call__(self, spec, data, run_dir, *, seed=None, resume=False, evaluate_test=True, echo=None):
+        self.calls.append({"run_dir": run_dir, "resume": resume, "evaluate_test": evaluate_test,
+                           "spec": json.loads(json.dumps(spec.raw))})
+        if self.fail_at_round is not None and run_dir.name == f"{self.fail_at_round:02d}":
+            run_dir.mkdir(parents=True)
+            raise KeyboardInterrupt("simulated kill mid-round")
+        treated = any((isinstance(x, dict) and "Dropout" in x) for x in spec.raw["model"])
+        history = GOOD if treated else OVERFIT
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_json(run_dir / "history.json", history)
+        write_json(run_dir / "run.json", {"num_classes": 10, "one_hot": False, "finished": True})
+        write_text(run_dir / "spec.yaml", spec.to_yaml())
+        (run_dir / "best.keras").write_bytes(b"fake")
+        val = {"loss": min(history["val_loss"]), "accuracy": 0.98 if treated else 0.95, "split": "val"}
+        write_json(run_dir / "metrics.json", {"val": val, **({} if not evaluate_test else {"split": "test"})})
+        return SimpleNamespace(metrics={"val": val}, epochs=len(history["loss"]))
+
+
+def fake_evaluate(log):
+    def evaluate(model_path, data, spec, one_hot):
+        log.append(str(model_path))
+        return {"accuracy": 0.97 if "/00/" not in str(model_path) else 0.94, "loss": 0.1}
+    return evaluate
+
+
+def test_loop_treats_overfitting_and_stops_at_good_fit(tmp_path):
+    trainer, evaluated = FakeTrainer(), []
+    lines = []
+    result = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=trainer, evaluate=fake_evaluate(evaluated),
+                 echo=lines.append)
+    assert [r["verdict"] for r in result.rounds] == ["overfitting", "good_fit"]
+    assert result.stop_reason == "good fit" and result.chosen_round == 1
+    ids = [r["id"] for r in result.rounds[1]["remedies"]]
+    assert ids == ["augmentation", "dropout"]
+    assert "because" in result.rounds[1]["remedies"][0] and "overfitting since epoch 9" in result.rounds[1]["remedies"][0]["because"]
+    assert "+  - Dropout:" in result.rounds[1]["spec_diff"] or "Dropout" in result.rounds[1]["spec_diff"]
+    assert any(line.startswith("round 1: overfitting since epoch 9") and "add Dropout(0.3) after Dense(1024)" in line for line in lines)
+    doc = json.loads((tmp_path / "run" / "treatment.json").read_text())
+    assert set(doc) >= {"rounds", "chosen_round", "before", "after"}
+    assert set(doc["rounds"][0]) >= {"round", "verdict", "findings", "remedies", "spec_diff", "epochs", "val"}
+    assert doc["before"]["test"]["accuracy"] == 0.94 and doc["after"]["test"]["accuracy"] == 0.97
+    for name in ("final.keras", "final-spec.yaml", "summary.en.txt", "summary.pt.txt"):
+        assert (tmp_path / "run" / name).exists()
+    assert "Dropout" in (tmp_path / "run" / "final-spec.yaml").read_text()
+
+
+def test_test_split_is_touched_once_at_the_end(tmp_path):
+    trainer, evaluated = FakeTrainer(), []
+    fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=trainer, evaluate=fake_evaluate(evaluated), echo=None)
+    assert all(call["evaluate_test"] is False for call in trainer.calls)
+    assert len(evaluated) == 2 and evaluated[0].endswith("rounds/00/best.keras")
+
+
+def test_two_rounds_without_improvement_stop(tmp_path):
+    class NeverBetter(FakeTrainer):
+        def __call__(self, spec, data, run_dir, **kw):
+            out = super().__call__(spec, data, run_dir, **kw)
+            write_json(run_dir / "history.json", OVERFIT)
+            out.metrics["val"].update({"accuracy": 0.95, "loss": 0.65})
+            return out
+
+    result = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=NeverBetter(), evaluate=fake_evaluate([]),
+                 echo=None, max_rounds=6)
+    assert result.stop_reason == "two rounds without a better validation score"
+    assert len(result.rounds) == 3 and result.chosen_round == 0
+
+
+def test_rounds_and_budget_limits(tmp_path):
+    class NeverBetter(FakeTrainer):
+        def __call__(self, spec, data, run_dir, **kw):
+            out = super().__call__(spec, data, run_dir, **kw)
+            write_json(run_dir / "history.json", OVERFIT)
+            return out
+
+    result = fix(SPEC, tmp_path / "data", tmp_path / "a", trainer=NeverBetter(), evaluate=fake_evaluate([]),
+                 echo=None, max_rounds=0)
+    assert result.stop_reason == "rounds used up" and len(result.rounds) == 1
+    result = fix(SPEC, tmp_path / "data", tmp_path / "b", trainer=NeverBetter(), evaluate=fake_evaluate([]),
+                 echo=None, budget_epochs=22)
+    assert result.stop_reason == "epoch budget used up"
+
+
+def test_resume_keeps_finished_rounds(tmp_path):
+    trainer = FakeTrainer(fail_at_round=1)
+    with pytest.raises(KeyboardInterrupt):
+        fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=trainer, evaluate=fake_evaluate([]), echo=None)
+    doc = json.loads((tmp_path / "run" / "treatment.json").read_text())
+    assert doc["rounds"][0]["verdict"] == "overfitting" and doc["rounds"][1]["finished"] is False
+    with pytest.raises(UserError, match=r"is not empty\. Pass --resume to continue it"):
+        fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    again = FakeTrainer()
+    result = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=again, evaluate=fake_evaluate([]), echo=None,
+                 resume=True)
+    assert [c["run_dir"].name for c in again.calls] == ["01"], "round 0 was trained again"
+    assert again.calls[0]["resume"] is True
+    assert [r["verdict"] for r in result.rounds] == ["overfitting", "good_fit"]
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", ["round 0: overfitting", "Test accuracy: before 0.9400, after 0.9700"]),
+                                            ("pt", ["rodada 0: overfitting", "Acurácia no teste: antes 0.9400, depois 0.9700"])])
+def test_summary_in_both_languages(tmp_path, lang, words):
+    fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    text = (tmp_path / "run" / f"summary.{lang}.txt").read_text()
+    for w in words:
+        assert w in text

@@ -1,0 +1,52 @@
+"""Every remedy on every preset spec still builds and trains one epoch (the conformance suite)."""
+
+import copy
+from types import SimpleNamespace
+
+import pytest
+import yaml
+
+from fitdoctor.model.presets import PRESETS, preset_text
+from fitdoctor.treatment.registry import REMEDIES
+
+FINDINGS = {
+    "overfitting": SimpleNamespace(kind="overfitting", form="classic", evidence={}),
+    "underfitting": SimpleNamespace(kind="underfitting", form="high_loss", evidence={}),
+    "still_improving": SimpleNamespace(kind="still_improving", form="", evidence={"epochs_more": 3}),
+    "unstable": SimpleNamespace(kind="unstable", form="spikes", evidence={}),
+    "diverged": SimpleNamespace(kind="diverged", form="nan", evidence={}),
+    "insufficient_data": SimpleNamespace(kind="insufficient_data", form="", evidence={}),
+}
+
+
+def _presets():
+    return {name: yaml.safe_load(preset_text(name)) for name in PRESETS}
+
+
+@pytest.mark.parametrize("rid", sorted(REMEDIES))
+@pytest.mark.parametrize("preset", PRESETS)
+def test_remedy_keeps_spec_trainable(tmp_path, tiny_split, rid, preset):
+    from fitdoctor.training.run import train
+
+    raw = _presets()[preset]
+    module = REMEDIES[rid]
+    finding = FINDINGS[module.KINDS[0]]
+    new = copy.deepcopy(raw)
+    change = module.apply(new, finding)
+    if change is None:
+        pytest.skip(f"{rid} changes nothing in {preset}")
+    assert new != raw and isinstance(change, str)
+    new["fit"]["epochs"] = 1
+    new["callbacks"] = [c for c in new.get("callbacks") or [] if "ModelCheckpoint" not in c]
+    result = train(new, tiny_split, tmp_path / "run", evaluate_test=False, echo=None)
+    assert result.epochs == 1
+
+
+def test_augmentation_has_no_flips_for_digits_but_flips_colour():
+    raw = _presets()["mlp"]
+    REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
+    assert not any("RandomFlip" in a for a in raw["data"]["augmentation"])
+    raw = _presets()["mlp"]
+    raw["data"]["color_mode"] = "rgb"
+    REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
+    assert any("RandomFlip" in a for a in raw["data"]["augmentation"])
