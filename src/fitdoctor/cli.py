@@ -258,6 +258,18 @@ def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resu
         resume=resume, echo=click.echo)
 
 
+@cli.command("report")
+@click.argument("run_dir", type=click.Path(path_type=str))
+@click.option("--out", type=click.Path(path_type=str), default=None, help="HTML file (default RUNDIR/report.html).")
+@click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
+def report_cmd(run_dir: str, out: str | None, lang: str | None) -> None:
+    """Write a self-contained HTML report of a train or fix run (plots saved beside it as PNG)."""
+    from fitdoctor.report.html import build_report
+
+    path = build_report(run_dir, out, lang)
+    click.echo(f"Report: {path}")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI; return the exit code (0 ok, 1 internal error, 2 user error)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")

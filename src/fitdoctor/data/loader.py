@@ -33,6 +33,7 @@ class SplitData:
     channels: int
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
+    paths: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def num_classes(self) -> int:
@@ -156,6 +157,7 @@ def load_split(
         if key not in _CACHE:
             _CACHE[key] = (decode_files(root, rels, size, mode), labels)
         data.arrays[split] = _CACHE[key]
+        data.paths[split] = rels
         data.counts[split] = {name: len(classes.get(name, [])) for name in class_names}
     if "val" not in data.arrays:
         raise UserError(f"'{root}' has no val/ folder. Split with --ratio TRAIN VAL [TEST] to make one.")

@@ -51,6 +51,7 @@ def evaluate_split(model, data, split: str, *, one_hot: bool, batch_size: int = 
     out["split"] = split
     out["samples"] = int(len(y))
     order = np.argsort(-per_sample)[:worst]
-    out["worst"] = [{"index": int(i), "true": data.class_names[int(y[i])], "predicted": data.class_names[int(pred[i])],
+    paths = getattr(data, "paths", {}).get(split) or [""] * len(y)
+    out["worst"] = [{"index": int(i), "path": paths[int(i)], "true": data.class_names[int(y[i])], "predicted": data.class_names[int(pred[i])],
                      "loss": round(float(per_sample[i]), 4)} for i in order if pred[i] != y[i]]
     return out

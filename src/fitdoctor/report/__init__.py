@@ -1,0 +1,1 @@
+"""The report: plots (matplotlib) and one self-contained HTML page per run."""
