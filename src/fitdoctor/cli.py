@@ -237,7 +237,9 @@ def spec_new(preset: str, lang: str) -> None:
 def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None:
     """Train the model of SPEC on a split folder, watched live by the FitDoctor callback."""
     from fitdoctor.training.run import train
+    from fitdoctor.tfimport import import_quietly
 
+    import_quietly()
     train(spec, data_dir, run_dir, epochs=epochs, seed=seed, resume=resume, distribute=distribute, echo=click.echo)
 
 
@@ -253,7 +255,9 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
 def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resume) -> None:
     """Treat overfitting and underfitting in a closed loop: diagnose, apply remedies, retrain."""
     from fitdoctor.treatment.loop import fix
+    from fitdoctor.tfimport import import_quietly
 
+    import_quietly()
     fix(spec, data_dir, run_dir, max_rounds=max_rounds, budget_epochs=budget_epochs, seed=seed, lang=lang,
         resume=resume, echo=click.echo)
 
@@ -268,6 +272,19 @@ def report_cmd(run_dir: str, out: str | None, lang: str | None) -> None:
 
     path = build_report(run_dir, out, lang)
     click.echo(f"Report: {path}")
+
+
+@cli.command("demo")
+@click.option("--workdir", type=click.Path(path_type=str), default="fitdoctor-demo", show_default=True)
+@click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
+@click.option("--fresh", is_flag=True, help="Start over (removes only what the demo made).")
+def demo_cmd(workdir: str, lang: str | None, fresh: bool) -> None:
+    """The whole story on the bundled digits: folders, inspect, split, fix, report."""
+    from fitdoctor.demo import run_demo
+    from fitdoctor.tfimport import import_quietly
+
+    import_quietly()
+    run_demo(workdir, lang=lang, fresh=fresh, echo=click.echo)
 
 
 def main(argv: list[str] | None = None) -> int:
