@@ -39,15 +39,15 @@ def datasets():
     xs = (d.data / 16.0).astype("float32")
     order = rng.permutation(len(xs))
     xs, ys = xs[order], d.target[order].astype("int32")
-    return {"mnist": (x[:4000], y[:4000], x[4000:], y[4000:]),
-            "sk8x8": (xs[:1400], ys[:1400], xs[1400:], ys[1400:])}
+    return {"mnist": (x[:4000], y[:4000], x[4000:], y[4000:]), "sk8x8": (xs[:1400], ys[:1400], xs[1400:], ys[1400:])}
 
 
 def optimizer(name: str, lr: float, **kw):
     import keras
 
     return {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[name](
-        learning_rate=lr, **kw)
+        learning_rate=lr, **kw
+    )
 
 
 def mlp(inputs: int, hidden: list[int], dropout: float = 0.0, init: str = "glorot_uniform", act: str = "relu"):
@@ -66,17 +66,63 @@ def mlp(inputs: int, hidden: list[int], dropout: float = 0.0, init: str = "gloro
 RUNS = []
 for ds in ("mnist", "sk8x8"):
     for opt, lr in (("adam", 1e-3), ("rmsprop", 1e-3), ("sgd", 0.05)):
-        n = 300 if ds == "mnist" else 200
-        RUNS.append(("overfitting", ds, opt, lr, [512, 512], 0.0, 60, n, 32, {}))
-        RUNS.append(("overfitting", ds, opt, lr, [256], 0.0, 80, n // 2, 16, {}))
-        RUNS.append(("good_fit", ds, opt, lr * (0.5 if opt != "sgd" else 1), [128], 0.3, 25 if ds == "mnist" else 60,
-                     None, 64, {"early_stop": 4}))
+        n = 300 if ds == "mnist" else 100
+        long = 60 if ds == "mnist" else 150
+        mom = {"momentum": 0.9} if opt == "sgd" else {}
+        RUNS.append(("overfitting", ds, opt, lr, [512, 512], 0.0, long, n, 32, {"opt": mom}))
+        RUNS.append(("overfitting", ds, opt, lr, [256], 0.0, long + 20, n // 2, 16, {"opt": mom}))
+        RUNS.append(
+            ("good_fit", ds, opt, lr * (0.5 if opt != "sgd" else 1), [128], 0.3, 100, None, 64, {"early_stop": 5})
+        )
         RUNS.append(("underfitting", ds, opt, lr, [2], 0.0, 40, None, 64, {}))
-        RUNS.append(("underfitting", ds, opt, lr, [64, 64], 0.0, 15, None, 64, {"init": "zeros", "act": "sigmoid"}))
-        RUNS.append(("still_improving", ds, opt, {"adam": 2e-5, "rmsprop": 2e-5, "sgd": 1e-3}[opt], [64], 0.0, 12,
-                     None, 64, {}))
-        RUNS.append(("unstable", ds, opt, {"adam": 0.05, "rmsprop": 0.02, "sgd": 0.8}[opt], [64], 0.0, 30, None, 16, {}))
-        RUNS.append(("diverged", ds, opt, {"adam": 20.0, "rmsprop": 20.0, "sgd": 50.0}[opt], [64, 64], 0.0, 10, None, 64, {}))
+        RUNS.append(("underfitting", ds, opt, lr, [64, 64], 0.0, 15, None, 64, {"init": "zeros", "act": "relu"}))
+        if ds == "mnist":
+            RUNS.append(
+                (
+                    "still_improving",
+                    ds,
+                    opt,
+                    {"adam": 2e-5, "rmsprop": 2e-5, "sgd": 1e-3}[opt],
+                    [64],
+                    0.0,
+                    12,
+                    None,
+                    64,
+                    {},
+                )
+            )
+        else:  # cut short while learning fast
+            RUNS.append(
+                (
+                    "still_improving",
+                    ds,
+                    opt,
+                    {"adam": 3e-4, "rmsprop": 3e-4, "sgd": 0.02}[opt],
+                    [64],
+                    0.0,
+                    6,
+                    None,
+                    64,
+                    {},
+                )
+            )
+        RUNS.append(
+            (
+                "unstable",
+                ds,
+                opt,
+                {"adam": 0.05, "rmsprop": 0.02, "sgd": 1.0}[opt],
+                [64],
+                0.0,
+                30,
+                None,
+                16,
+                {"opt": {"momentum": 0.9}} if opt == "sgd" else {},
+            )
+        )
+        RUNS.append(
+            ("diverged", ds, opt, {"adam": 20.0, "rmsprop": 20.0, "sgd": 50.0}[opt], [64, 64], 0.0, 10, None, 64, {})
+        )
     RUNS.append(("insufficient_data", ds, "adam", 1e-3, [64], 0.0, 2, None, 64, {}))
 
 
@@ -91,17 +137,33 @@ def run_one(i: int, spec, data) -> dict:
     if subset:
         x, y = x[:subset], y[:subset]
     model = mlp(x.shape[1], hidden, dropout, extra.get("init", "glorot_uniform"), extra.get("act", "relu"))
-    model.compile(optimizer=optimizer(opt, lr), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    model.compile(
+        optimizer=optimizer(opt, lr, **extra.get("opt", {})),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+    )
     doctor = FitDoctor(verbose=0, num_classes=10)
     callbacks = [doctor]
     if "early_stop" in extra:
         callbacks.append(keras.callbacks.EarlyStopping(patience=extra["early_stop"], restore_best_weights=True))
     start = time.perf_counter()
     hist = model.fit(x, y, validation_data=(xv, yv), epochs=epochs, batch_size=batch, verbose=0, callbacks=callbacks)
-    return {"label": label, "dataset": ds, "optimizer": opt, "learning_rate": lr, "hidden": hidden,
-            "dropout": dropout, "epochs": epochs, "train_samples": int(len(x)), "batch_size": batch,
-            "extra": extra, "seconds": round(time.perf_counter() - start, 2), "num_classes": 10,
-            "live_flagged": doctor.flagged, "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()}}
+    return {
+        "label": label,
+        "dataset": ds,
+        "optimizer": opt,
+        "learning_rate": lr,
+        "hidden": hidden,
+        "dropout": dropout,
+        "epochs": epochs,
+        "train_samples": int(len(x)),
+        "batch_size": batch,
+        "extra": extra,
+        "seconds": round(time.perf_counter() - start, 2),
+        "num_classes": 10,
+        "live_flagged": doctor.flagged,
+        "history": {k: [float(v) for v in vals] for k, vals in hist.history.items()},
+    }
 
 
 def main() -> int:

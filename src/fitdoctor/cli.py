@@ -102,18 +102,34 @@ def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_
 
     if fixed is not None and any(v != int(v) for v in fixed):
         raise UserError(f"The 'fixed' parameter of split must be whole numbers. Got {fixed} instead.")
-    plan = split_folder(src, dst, ratio=ratio, fixed=None if fixed is None else tuple(int(v) for v in fixed),
-                        seed=seed, mode=mode, min_per_class=min_per_class, group_by=group_by,
-                        dry_run=dry_run, chown=chown, progress=True, echo=echo)
+    plan = split_folder(
+        src,
+        dst,
+        ratio=ratio,
+        fixed=None if fixed is None else tuple(int(v) for v in fixed),
+        seed=seed,
+        mode=mode,
+        min_per_class=min_per_class,
+        group_by=group_by,
+        dry_run=dry_run,
+        chown=chown,
+        progress=True,
+        echo=echo,
+    )
     counts = plan.counts()
     for split, per_class in counts.items():
-        click.echo(f"{split}: {sum(per_class.values())} files (" + ", ".join(f"{k} {v}" for k, v in per_class.items()) + ")")
+        click.echo(
+            f"{split}: {sum(per_class.values())} files (" + ", ".join(f"{k} {v}" for k, v in per_class.items()) + ")"
+        )
     for row in plan.left_out[:20]:
         click.echo(f"left out: {row['source']}: {row['reason']}")
     if len(plan.left_out) > 20:
         click.echo(f"left out: ... and {len(plan.left_out) - 20} more (see left_out.csv)")
     verb = "Would place" if dry_run else "Placed"
-    click.echo(f"{verb} {len(plan.ops)} files ({mode}); {len(plan.left_out)} left out." + ("" if dry_run else f" Manifest: {os.path.join(dst, 'manifest.csv')}"))
+    click.echo(
+        f"{verb} {len(plan.ops)} files ({mode}); {len(plan.left_out)} left out."
+        + ("" if dry_run else f" Manifest: {os.path.join(dst, 'manifest.csv')}")
+    )
 
 
 @data.command("undo")
@@ -227,17 +243,23 @@ def spec_new(preset: str, lang: str) -> None:
 
 @cli.command("train")
 @click.argument("spec", type=click.Path(path_type=str))
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/).")
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/)."
+)
 @click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help="Run directory to write.")
 @click.option("--epochs", type=int, default=None, help="Override the spec's fit.epochs.")
 @click.option("--seed", type=int, default=None, help="Make the run repeatable.")
 @click.option("--resume", is_flag=True, help="Continue an interrupted run from its last finished epoch.")
-@click.option("--distribute", type=click.Choice(["none", "mirrored", "multi_worker"]), default=None,
-              help="tf.distribute strategy (overrides the spec).")
+@click.option(
+    "--distribute",
+    type=click.Choice(["none", "mirrored", "multi_worker"]),
+    default=None,
+    help="tf.distribute strategy (overrides the spec).",
+)
 def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None:
     """Train the model of SPEC on a split folder, watched live by the FitDoctor callback."""
-    from fitdoctor.training.run import train
     from fitdoctor.tfimport import import_quietly
+    from fitdoctor.training.run import train
 
     import_quietly()
     train(spec, data_dir, run_dir, epochs=epochs, seed=seed, resume=resume, distribute=distribute, echo=click.echo)
@@ -245,21 +267,34 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
 
 @cli.command("fix")
 @click.argument("spec", type=click.Path(path_type=str))
-@click.option("--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/).")
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ val/ test/)."
+)
 @click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help="Run directory to write.")
 @click.option("--max-rounds", type=click.IntRange(0, 20), default=4, show_default=True)
-@click.option("--budget-epochs", type=click.IntRange(1), default=None, help="Most epochs over all rounds (default 4x the spec's).")
+@click.option(
+    "--budget-epochs", type=click.IntRange(1), default=None, help="Most epochs over all rounds (default 4x the spec's)."
+)
 @click.option("--seed", type=int, default=None)
 @click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
 @click.option("--resume", is_flag=True, help="Continue an interrupted fix run.")
 def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resume) -> None:
     """Treat overfitting and underfitting in a closed loop: diagnose, apply remedies, retrain."""
-    from fitdoctor.treatment.loop import fix
     from fitdoctor.tfimport import import_quietly
+    from fitdoctor.treatment.loop import fix
 
     import_quietly()
-    fix(spec, data_dir, run_dir, max_rounds=max_rounds, budget_epochs=budget_epochs, seed=seed, lang=lang,
-        resume=resume, echo=click.echo)
+    fix(
+        spec,
+        data_dir,
+        run_dir,
+        max_rounds=max_rounds,
+        budget_epochs=budget_epochs,
+        seed=seed,
+        lang=lang,
+        resume=resume,
+        echo=click.echo,
+    )
 
 
 @cli.command("report")

@@ -30,21 +30,39 @@ fit: {epochs: 30}
 """
 MARKER = ".fitdoctor-demo"
 STEPS = {
-    "en": ["Writing the 5,000 bundled MNIST digits as class folders", "Inspecting the images",
-           "Splitting 80/10/10 (stratified, leakage-free)", "Treating an overfitting-prone model (fitdoctor fix)",
-           "Writing the report"],
-    "pt_BR": ["Gravando os 5.000 dígitos MNIST incluídos em pastas por classe", "Inspecionando as imagens",
-              "Dividindo 80/10/10 (estratificado, sem vazamento)", "Tratando um modelo propenso a overfitting (fitdoctor fix)",
-              "Gerando o relatório"],
+    "en": [
+        "Writing the 5,000 bundled MNIST digits as class folders",
+        "Inspecting the images",
+        "Splitting 80/10/10 (stratified, leakage-free)",
+        "Treating an overfitting-prone model (fitdoctor fix)",
+        "Writing the report",
+    ],
+    "pt_BR": [
+        "Gravando os 5.000 dígitos MNIST incluídos em pastas por classe",
+        "Inspecionando as imagens",
+        "Dividindo 80/10/10 (estratificado, sem vazamento)",
+        "Tratando um modelo propenso a overfitting (fitdoctor fix)",
+        "Gerando o relatório",
+    ],
 }
 END = {
     "en": "Test accuracy before {before:.4f}, after {after:.4f}. Rounds: {rounds}. Report: {report} ({seconds:.0f}s)",
-    "pt_BR": "Acurácia no teste antes {before:.4f}, depois {after:.4f}. Rodadas: {rounds}. Relatório: {report} ({seconds:.0f}s)",
+    "pt_BR": (
+        "Acurácia no teste antes {before:.4f}, depois {after:.4f}. Rodadas: {rounds}. "
+        "Relatório: {report} ({seconds:.0f}s)"
+    ),
 }
 
 
-def run_demo(workdir: str | Path = "fitdoctor-demo", *, lang: str | None = None, fresh: bool = False,
-             echo=print, max_rounds: int = 2, seed: int = 7) -> dict:
+def run_demo(
+    workdir: str | Path = "fitdoctor-demo",
+    *,
+    lang: str | None = None,
+    fresh: bool = False,
+    echo=print,
+    max_rounds: int = 2,
+    seed: int = 7,
+) -> dict:
     """Run the demo; return {"before", "after", "rounds", "report", "seconds"}."""
     from fitdoctor.data.demo_set import ATTRIBUTION, write_demo_set
     from fitdoctor.data.inspect import inspect_folder, render
@@ -86,13 +104,32 @@ def run_demo(workdir: str | Path = "fitdoctor-demo", *, lang: str | None = None,
     if not spec_path.exists():
         write_text(spec_path, DEMO_SPEC)
     resume = (work / "fix").exists()
-    record = fix(spec_path, work / "split", work / "fix", max_rounds=max_rounds, seed=seed, lang=lang,
-                 resume=resume, echo=lambda line: echo("      " + line) if not line.startswith("  epoch") else None)
+    record = fix(
+        spec_path,
+        work / "split",
+        work / "fix",
+        max_rounds=max_rounds,
+        seed=seed,
+        lang=lang,
+        resume=resume,
+        echo=lambda line: echo("      " + line) if not line.startswith("  epoch") else None,
+    )
     step(4)
     report = build_report(work / "fix", lang=lang)
-    result = {"before": record.before["test"]["accuracy"], "after": record.after["test"]["accuracy"],
-              "rounds": [t(f"verdict.{r['verdict']}", language) for r in record.rounds if r.get("finished")],
-              "report": str(report), "seconds": time.perf_counter() - start}
-    echo(END[language].format(before=result["before"], after=result["after"], rounds=" -> ".join(result["rounds"]),
-                              report=report, seconds=result["seconds"]))
+    result = {
+        "before": record.before["test"]["accuracy"],
+        "after": record.after["test"]["accuracy"],
+        "rounds": [t(f"verdict.{r['verdict']}", language) for r in record.rounds if r.get("finished")],
+        "report": str(report),
+        "seconds": time.perf_counter() - start,
+    }
+    echo(
+        END[language].format(
+            before=result["before"],
+            after=result["after"],
+            rounds=" -> ".join(result["rounds"]),
+            report=report,
+            seconds=result["seconds"],
+        )
+    )
     return result

@@ -52,7 +52,9 @@ def test_inspect_json(tmp_path, capsys):
 
 def test_split_cli_ratio_with_spaces(tmp_path, capsys):
     root = make_class_folder(tmp_path / "d", {"a": 10, "b": 10})
-    code, out, err = run(["data", "split", str(root), str(tmp_path / "s"), "--ratio", "0.8", "0.1", "0.1", "--seed", "1"], capsys)
+    code, out, err = run(
+        ["data", "split", str(root), str(tmp_path / "s"), "--ratio", "0.8", "0.1", "0.1", "--seed", "1"], capsys
+    )
     assert code == 0, err
     assert "train: 16 files" in out and (tmp_path / "s" / "manifest.csv").exists()
 
@@ -60,10 +62,19 @@ def test_split_cli_ratio_with_spaces(tmp_path, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["data", "inspect", "/nonexistent-fd"], "Error: Folder '/nonexistent-fd' does not exist. Pass the folder that holds your class folders."),
-        (["data", "split", "{d}", "{o}", "--ratio", "0.9", "0.9"], "Error: The 'ratio' parameter of split must be 2 or 3 numbers in (0, 1) that sum to 1. Got (0.9, 0.9) instead."),
+        (
+            ["data", "inspect", "/nonexistent-fd"],
+            "Error: Folder '/nonexistent-fd' does not exist. Pass the folder that holds your class folders.",
+        ),
+        (
+            ["data", "split", "{d}", "{o}", "--ratio", "0.9", "0.9"],
+            "Error: The 'ratio' parameter of split must be 2 or 3 numbers in (0, 1) that sum to 1. Got (0.9, 0.9) instead.",
+        ),
         (["data", "split", "{d}", "{o}"], "Error: Pass exactly one of --ratio or --fixed to split."),
-        (["data", "split", "{d}", "{o}", "--fixed", "1.5", "1"], "Error: The 'fixed' parameter of split must be whole numbers. Got (1.5, 1.0) instead."),
+        (
+            ["data", "split", "{d}", "{o}", "--fixed", "1.5", "1"],
+            "Error: The 'fixed' parameter of split must be whole numbers. Got (1.5, 1.0) instead.",
+        ),
         (["data", "unpack", "{d}/none.zip", "{o}"], "does not exist. Pass an existing .zip or .tar.* file."),
         (["data", "pack", "{d}", "{o}/x.rar"], "has an unknown extension. Use .zip, .tar.gz, .tgz, .tar.xz or .tar."),
     ],
@@ -93,7 +104,9 @@ def test_demo_set_pack_unpack_clean_undo(tmp_path, capsys):
     assert code == 0 and "3/bad.png: zero bytes" in out
     code, out, _ = run(["data", "clean", str(tmp_path / "u"), "--quarantine", str(tmp_path / "q"), "--restore"], capsys)
     assert "Restored 1 files" in out
-    code, out, err = run(["data", "split", str(d), str(tmp_path / "s"), "--ratio", "0.5", "0.25", "0.25", "--mode", "move"], capsys)
+    code, out, err = run(
+        ["data", "split", str(d), str(tmp_path / "s"), "--ratio", "0.5", "0.25", "0.25", "--mode", "move"], capsys
+    )
     assert code == 0, err
     assert run(["data", "undo", str(tmp_path / "s")], capsys)[0] == 0
     assert len(list(d.rglob("*.png"))) == 40

@@ -32,8 +32,11 @@ def test_readmes_have_examples():
 
 
 def test_every_example_runs(tmp_path):
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {
+        **os.environ,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "TF_CPP_MIN_LOG_LEVEL": "2",
+    }
     for lang, body in blocks():
         if lang == "bash":
             cmd = ["bash", "-euo", "pipefail", "-c", body]

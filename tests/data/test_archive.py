@@ -21,8 +21,12 @@ def _tar(path, entries):
                 ti.size = len(data)
                 tf.addfile(ti, io.BytesIO(data))
                 continue
-            ti.type = {"dir": tarfile.DIRTYPE, "symlink": tarfile.SYMTYPE, "hardlink": tarfile.LNKTYPE,
-                       "chr": tarfile.CHRTYPE}[kind]
+            ti.type = {
+                "dir": tarfile.DIRTYPE,
+                "symlink": tarfile.SYMTYPE,
+                "hardlink": tarfile.LNKTYPE,
+                "chr": tarfile.CHRTYPE,
+            }[kind]
             ti.linkname = payload or ""
             tf.addfile(ti)
     return path
@@ -91,8 +95,10 @@ def test_zip_symlink_out_is_refused(tmp_path):
 
 
 def test_internal_links_are_allowed(tmp_path):
-    archive = _tar(tmp_path / "ok.tar.gz", [("a", "dir", None), ("a/x.txt", "file", "x"),
-                                            ("b", "symlink", "a/x.txt"), ("c", "hardlink", "a/x.txt")])
+    archive = _tar(
+        tmp_path / "ok.tar.gz",
+        [("a", "dir", None), ("a/x.txt", "file", "x"), ("b", "symlink", "a/x.txt"), ("c", "hardlink", "a/x.txt")],
+    )
     out = unpack(archive, tmp_path / "out")
     assert (out / "b").read_text() == "x" and (out / "c").read_text() == "x"
 

@@ -15,8 +15,10 @@ def test_clean_quarantines_and_restore_puts_back(tmp_path):
     before = tree_hashes(root)
     q = tmp_path / "q"
     moves = clean_folder(root, q)
-    assert moves == [{"path": "a/empty.png", "reason": "zero bytes"},
-                     {"path": "b/zz-copy.png", "reason": "duplicate of b/000.png"}]
+    assert moves == [
+        {"path": "a/empty.png", "reason": "zero bytes"},
+        {"path": "b/zz-copy.png", "reason": "duplicate of b/000.png"},
+    ]
     assert not (root / "a" / "empty.png").exists() and (q / "a" / "empty.png").exists()
     log = [json.loads(x) for x in (q / "quarantine-log.jsonl").read_text().splitlines()]
     assert {e["path"] for e in log} == {"a/empty.png", "b/zz-copy.png"}

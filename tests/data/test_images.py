@@ -67,6 +67,8 @@ def test_unsupported_format(tmp_path):
 
 def test_dhash_is_stable_under_resize():
     rng = np.random.default_rng(3)
-    im = Image.fromarray(rng.integers(0, 255, (64, 64), dtype=np.uint8)).filter(__import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4))
+    im = Image.fromarray(rng.integers(0, 255, (64, 64), dtype=np.uint8)).filter(
+        __import__("PIL.ImageFilter").ImageFilter.GaussianBlur(4)
+    )
     a, b = dhash(im), dhash(im.resize((80, 80)))
     assert (a ^ b).bit_count() <= 3

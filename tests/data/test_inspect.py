@@ -33,7 +33,9 @@ def test_inspect_finds_leakage_in_split_folder(tmp_path):
     shutil.copy(root / "train" / "a" / "000.png", root / "test" / "a" / "leak.png")
     ins = inspect_folder(root)
     assert ins.splits["train"] == {"a": 2} and ins.splits["test"] == {"a": 3}
-    assert ins.leakage == [{"paths": ["test/a/leak.png", "train/a/000.png"], "splits": ["test", "train"], "kind": "exact"}]
+    assert ins.leakage == [
+        {"paths": ["test/a/leak.png", "train/a/000.png"], "splits": ["test", "train"], "kind": "exact"}
+    ]
 
 
 def test_inspect_imbalance_warning(tmp_path):

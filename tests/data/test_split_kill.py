@@ -23,8 +23,7 @@ raise SystemExit(main(sys.argv[1:]))
 
 
 def _run(args, kill_after=None):
-    proc = subprocess.Popen([sys.executable, "-c", SLOW_SPLIT, *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc = subprocess.Popen([sys.executable, "-c", SLOW_SPLIT, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     if kill_after is not None:
         time.sleep(kill_after)
         proc.send_signal(signal.SIGKILL)

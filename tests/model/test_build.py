@@ -16,18 +16,35 @@ def build(text, classes=10):
 
 def test_unknown_layer_with_closest_match():
     with pytest.raises(UserError, match=r"Unknown layer 'Flaten' \(<yaml> line 3\)\. Did you mean 'Flatten'\?"):
-        build("model:\n  - Conv2D: {filters: 2, kernel_size: 3}\n  - Flaten\n  - Dense: {units: auto, activation: softmax}\n")
+        build(
+            "model:\n  - Conv2D: {filters: 2, kernel_size: 3}\n  - Flaten\n  - Dense: {units: auto, activation: softmax}\n"
+        )
 
 
-@pytest.mark.parametrize(("section", "text", "message"), [
-    ("optimizer", "compile: {optimizer: Adamm}", r"Unknown optimizer 'Adamm' \(<yaml> line \d\)\. Did you mean 'Adam'\?"),
-    ("loss", "compile: {loss: SparseCategoricalCrossentropyy}", r"Unknown loss 'SparseCategoricalCrossentropyy'.*Did you mean 'SparseCategoricalCrossentropy'\?"),
-    ("initializer", "", None),
-])
+@pytest.mark.parametrize(
+    ("section", "text", "message"),
+    [
+        (
+            "optimizer",
+            "compile: {optimizer: Adamm}",
+            r"Unknown optimizer 'Adamm' \(<yaml> line \d\)\. Did you mean 'Adam'\?",
+        ),
+        (
+            "loss",
+            "compile: {loss: SparseCategoricalCrossentropyy}",
+            r"Unknown loss 'SparseCategoricalCrossentropyy'.*Did you mean 'SparseCategoricalCrossentropy'\?",
+        ),
+        ("initializer", "", None),
+    ],
+)
 def test_unknown_names(section, text, message):
     if message is None:
-        with pytest.raises(UserError, match=r"Unknown initializer 'GlorotUnifrom' \(<yaml> line 2\)\. Did you mean 'GlorotUniform'\?"):
-            build("model:\n  - Dense: {units: 8, kernel_initializer: GlorotUnifrom}\n  - Dense: {units: auto, activation: softmax}\n")
+        with pytest.raises(
+            UserError, match=r"Unknown initializer 'GlorotUnifrom' \(<yaml> line 2\)\. Did you mean 'GlorotUniform'\?"
+        ):
+            build(
+                "model:\n  - Dense: {units: 8, kernel_initializer: GlorotUnifrom}\n  - Dense: {units: auto, activation: softmax}\n"
+            )
         return
     with pytest.raises(UserError, match=message):
         build(f"model: [Flatten, {{Dense: {{units: auto, activation: softmax}}}}]\n{text}\n")
@@ -39,12 +56,17 @@ def test_unknown_activation():
 
 
 def test_bad_argument_name():
-    with pytest.raises(UserError, match=r"Layer Dense \(<yaml> line 2\) has no argument 'unit'\. Did you mean 'units'\?"):
+    with pytest.raises(
+        UserError, match=r"Layer Dense \(<yaml> line 2\) has no argument 'unit'\. Did you mean 'units'\?"
+    ):
         build("model:\n  - Dense: {unit: 8}\n  - Dense: {units: auto, activation: softmax}\n")
 
 
 def test_output_units_must_match_classes():
-    with pytest.raises(UserError, match=r"The output layer Dense \(<yaml> line 3\) has units=5, but the data has 10 classes\. Use 'units: auto'"):
+    with pytest.raises(
+        UserError,
+        match=r"The output layer Dense \(<yaml> line 3\) has units=5, but the data has 10 classes\. Use 'units: auto'",
+    ):
         build("model:\n  - Flatten\n  - Dense: {units: 5, activation: softmax}\n")
 
 
@@ -54,20 +76,28 @@ def test_softmax_with_one_unit():
 
 
 def test_sigmoid_with_categorical_crossentropy():
-    with pytest.raises(UserError, match=r"uses sigmoid with CategoricalCrossentropy over 10 classes: the outputs don't sum to 1\. Use 'activation: softmax'"):
-        build("model:\n  - Flatten\n  - Dense: {units: auto, activation: sigmoid}\ncompile: {loss: CategoricalCrossentropy}\n")
+    with pytest.raises(
+        UserError,
+        match=r"uses sigmoid with CategoricalCrossentropy over 10 classes: the outputs don't sum to 1\. Use 'activation: softmax'",
+    ):
+        build(
+            "model:\n  - Flatten\n  - Dense: {units: auto, activation: sigmoid}\ncompile: {loss: CategoricalCrossentropy}\n"
+        )
 
 
 def test_input_shape_mismatch():
     with pytest.raises(UserError, match=r"expects input_shape \[32, 32, 3\], but the data is \[28, 28, 1\]"):
-        build("model:\n  - Conv2D: {filters: 2, kernel_size: 3, input_shape: [32, 32, 3]}\n  - Flatten\n  - Dense: {units: auto, activation: softmax}\n")
+        build(
+            "model:\n  - Conv2D: {filters: 2, kernel_size: 3, input_shape: [32, 32, 3]}\n  - Flatten\n  - Dense: {units: auto, activation: softmax}\n"
+        )
 
 
 def test_warnings():
     built = build(
         "model:\n  - Flatten\n  - Dense: {units: 8, kernel_initializer: Zeros}\n  - Dropout: {rate: 0.7}\n"
         "  - Dense: {units: auto, activation: softmax}\n"
-        "compile: {loss: MeanSquaredError, optimizer: {SGD: {learning_rate: 5.0}}}\n")
+        "compile: {loss: MeanSquaredError, optimizer: {SGD: {learning_rate: 5.0}}}\n"
+    )
     text = "\n".join(built.warnings)
     assert "uses the Zeros initializer on a hidden layer: all its units stay identical" in text
     assert "Dropout rate 0.7 (<yaml> line 4) is above 0.5" in text
@@ -92,18 +122,32 @@ compile:
 callbacks:
   - EarlyStopping: {monitor: val_loss, patience: 3}
 """)
-    assert [type(x).__name__ for x in built.model.layers] == ["Conv2D", "MaxPooling2D", "Flatten", "Dense", "Dropout", "Dense"]
+    assert [type(x).__name__ for x in built.model.layers] == [
+        "Conv2D",
+        "MaxPooling2D",
+        "Flatten",
+        "Dense",
+        "Dropout",
+        "Dense",
+    ]
     assert built.model.output_shape == (None, 10)
     assert type(built.model.optimizer).__name__ == "RMSprop"
     assert not built.one_hot
 
 
 def test_snake_case_aliases_and_callbacks():
-    built = build("model: [Flatten, {Dense: {units: auto, activation: softmax}}]\ncompile: {optimizer: sgd, loss: categorical_crossentropy}\n"
-                  "callbacks: [{EarlyStopping: {patience: 2}}, {ModelCheckpoint: {monitor: val_loss}}]\n")
+    built = build(
+        "model: [Flatten, {Dense: {units: auto, activation: softmax}}]\ncompile: {optimizer: sgd, loss: categorical_crossentropy}\n"
+        "callbacks: [{EarlyStopping: {patience: 2}}, {ModelCheckpoint: {monitor: val_loss}}]\n"
+    )
     assert type(built.model.optimizer).__name__ == "SGD" and built.one_hot
-    assert [type(c).__name__ for c in make_callbacks(load_spec("model: [Flatten]\ncallbacks: [{EarlyStopping: {patience: 2}}]\n"))] == ["EarlyStopping"]
-    with pytest.raises(UserError, match=r"Unknown callback 'EarlyStoping' \(<yaml> line 2\)\. Did you mean 'EarlyStopping'\?"):
+    assert [
+        type(c).__name__
+        for c in make_callbacks(load_spec("model: [Flatten]\ncallbacks: [{EarlyStopping: {patience: 2}}]\n"))
+    ] == ["EarlyStopping"]
+    with pytest.raises(
+        UserError, match=r"Unknown callback 'EarlyStoping' \(<yaml> line 2\)\. Did you mean 'EarlyStopping'\?"
+    ):
         make_callbacks(load_spec("model: [Flatten]\ncallbacks: [{EarlyStoping: {patience: 2}}]\n"))
 
 

@@ -22,7 +22,9 @@ def test_defaults_and_lines(tmp_path):
 
 
 def test_missing_file():
-    with pytest.raises(UserError, match=r"Spec 'nope\.yaml' does not exist\. Write one with 'fitdoctor spec new > spec\.yaml'"):
+    with pytest.raises(
+        UserError, match=r"Spec 'nope\.yaml' does not exist\. Write one with 'fitdoctor spec new > spec\.yaml'"
+    ):
         load_spec("nope.yaml")
 
 

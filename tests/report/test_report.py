@@ -17,8 +17,16 @@ from tests.conftest import SMALL_SPEC
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +41,13 @@ def _chromium() -> str:
     if path:
         return path
     if shutil.which("apt-get"):
-        proc = subprocess.run("apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
-                              shell=True, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            "apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium",
+            shell=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         path = shutil.which("chromium")
         if path:
             return path
@@ -67,21 +80,43 @@ def test_report_in_headless_chromium(run_dir, tmp_path):
     chromium = _chromium()
     out = build_report(run_dir)
     probe = tmp_path / "probe.html"
-    script = ("<script>window.addEventListener('load',()=>{const imgs=[...document.images];"
-              "const fetched=performance.getEntriesByType('resource').map(e=>e.name).filter(n=>!n.startsWith('data:'));"
-              "document.title='images:'+imgs.length+':loaded:'+imgs.filter(i=>i.complete&&i.naturalWidth>0).length"
-              "+':fetched:'+fetched.length;});"
-              "</script></body>")
+    script = (
+        "<script>window.addEventListener('load',()=>{const imgs=[...document.images];"
+        "const fetched=performance.getEntriesByType('resource').map(e=>e.name).filter(n=>!n.startsWith('data:'));"
+        "document.title='images:'+imgs.length+':loaded:'+imgs.filter(i=>i.complete&&i.naturalWidth>0).length"
+        "+':fetched:'+fetched.length;});"
+        "</script></body>"
+    )
     probe.write_text(out.read_text(encoding="utf-8").replace("</body>", script), encoding="utf-8")
-    dom = subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-                          "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-                         capture_output=True, text=True, timeout=120)
+    dom = subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            probe.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     title = re.search(r"<title>images:(\d+):loaded:(\d+):fetched:(\d+)</title>", dom.stdout)
     assert title, dom.stderr[-2000:]
     assert int(title.group(1)) >= 3 and title.group(1) == title.group(2), "an image did not load"
     assert title.group(3) == "0", "the page fetched resources from outside itself"
     ARTIFACTS.mkdir(exist_ok=True)
     shot = ARTIFACTS / "report.png"
-    subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile2'}", "--window-size=1000,2400",
-                    f"--screenshot={shot}", out.as_uri()], capture_output=True, timeout=120)
+    subprocess.run(
+        [
+            chromium,
+            *CHROMIUM_FLAGS,
+            f"--user-data-dir={tmp_path / 'profile2'}",
+            "--window-size=1000,2400",
+            f"--screenshot={shot}",
+            out.as_uri(),
+        ],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.exists() and Image.open(shot).size == (1000, 2400)

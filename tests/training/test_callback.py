@@ -11,8 +11,9 @@ OVERFIT = [(1.0, 1.0), (0.6, 0.7), (0.4, 0.55), (0.3, 0.5), (0.2, 0.56), (0.15, 
 
 
 def _model():
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3, activation="relu"),
-                              keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(3, activation="relu"), keras.layers.Dense(2, activation="softmax")]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     return model
 
@@ -24,7 +25,13 @@ def test_in_a_plain_user_fit(tmp_path):
     doctor = FitDoctor(path=tmp_path / "diagnosis.json", sample=(x[:16], y[:16]), verbose=0)
     _model().fit(x, y, validation_split=0.25, epochs=4, batch_size=16, verbose=0, callbacks=[doctor])
     doc = json.loads((tmp_path / "diagnosis.json").read_text())
-    assert doc["epochs"] == 4 and doc["verdict"] in ("still_improving", "good_fit", "underfitting", "overfitting", "unstable")
+    assert doc["epochs"] == 4 and doc["verdict"] in (
+        "still_improving",
+        "good_fit",
+        "underfitting",
+        "overfitting",
+        "unstable",
+    )
     assert doc["stats"]["epochs"] == [1, 2, 3, 4]
     assert set(doc["stats"]["grad_norms"]) >= {"dense", "dense_1"} or len(doc["stats"]["grad_norms"]) == 2
     assert len(next(iter(doc["stats"]["dead_relu"].values()))) == 4

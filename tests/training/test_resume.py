@@ -11,11 +11,25 @@ from tests.conftest import SMALL_SPEC
 
 SPEC = SMALL_SPEC.replace("fit: {epochs: 2}", "fit: {epochs: 6}") + (
     "callbacks:\n  - EarlyStopping: {monitor: val_loss, patience: 20, restore_best_weights: true}\n"
-    "  - ReduceLROnPlateau: {monitor: val_loss, patience: 1, factor: 0.5}\n")
+    "  - ReduceLROnPlateau: {monitor: val_loss, patience: 1, factor: 0.5}\n"
+)
 
 
 def _cmd(spec, data, run, *extra):
-    return [sys.executable, "-m", "fitdoctor", "train", str(spec), "--data", str(data), "--run", str(run), "--seed", "3", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "fitdoctor",
+        "train",
+        str(spec),
+        "--data",
+        str(data),
+        "--run",
+        str(run),
+        "--seed",
+        "3",
+        *extra,
+    ]
 
 
 def _epochs_done(run):

@@ -32,16 +32,28 @@ callbacks:
 """
 
 
-@pytest.mark.parametrize(("optimizer", "loss"), [
-    ("{Adam: {learning_rate: 0.001}}", "SparseCategoricalCrossentropy"),
-    ("{SGD: {learning_rate: 0.01, momentum: 0.9}}", "CategoricalCrossentropy"),
-    ("RMSprop", "MeanSquaredError"),
-])
+@pytest.mark.parametrize(
+    ("optimizer", "loss"),
+    [
+        ("{Adam: {learning_rate: 0.001}}", "SparseCategoricalCrossentropy"),
+        ("{SGD: {learning_rate: 0.01, momentum: 0.9}}", "CategoricalCrossentropy"),
+        ("RMSprop", "MeanSquaredError"),
+    ],
+)
 def test_every_building_block_trains(tmp_path, tiny_split, optimizer, loss):
     run = tmp_path / "run"
     result = train(FULL_SPEC.format(optimizer=optimizer, loss=loss), tiny_split, run, seed=1, echo=None)
-    for name in ("spec.yaml", "history.csv", "history.json", "best.keras", "last.keras", "metrics.json",
-                 "diagnosis.json", "run.log", "run.json"):
+    for name in (
+        "spec.yaml",
+        "history.csv",
+        "history.json",
+        "best.keras",
+        "last.keras",
+        "metrics.json",
+        "diagnosis.json",
+        "run.log",
+        "run.json",
+    ):
         assert (run / name).exists(), name
     with open(run / "history.csv", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -60,11 +72,13 @@ def test_every_building_block_trains(tmp_path, tiny_split, optimizer, loss):
 def test_saved_models_open_with_plain_keras(tmp_path, tiny_split):
     run = tmp_path / "run"
     train(SMALL_SPEC.replace("metrics: [accuracy]", "metrics: [accuracy, Precision]"), tiny_split, run, echo=None)
-    code = ("import keras, sys\n"
-            "for name in ('best.keras', 'last.keras'):\n"
-            "    m = keras.saving.load_model(sys.argv[1] + '/' + name)\n"
-            "    assert m.output_shape == (None, 10)\n"
-            "assert 'fitdoctor' not in sys.modules\n")
+    code = (
+        "import keras, sys\n"
+        "for name in ('best.keras', 'last.keras'):\n"
+        "    m = keras.saving.load_model(sys.argv[1] + '/' + name)\n"
+        "    assert m.output_shape == (None, 10)\n"
+        "assert 'fitdoctor' not in sys.modules\n"
+    )
     proc = subprocess.run([sys.executable, "-c", code, str(run)], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr[-2000:]
 
@@ -73,7 +87,9 @@ def test_non_empty_run_dir_needs_resume(tmp_path, tiny_split):
     run = tmp_path / "run"
     run.mkdir()
     (run / "notes.txt").write_text("mine")
-    with pytest.raises(UserError, match=r"Run directory '.*run' is not empty\. Pass --resume to continue it, or a new --run folder"):
+    with pytest.raises(
+        UserError, match=r"Run directory '.*run' is not empty\. Pass --resume to continue it, or a new --run folder"
+    ):
         train(SMALL_SPEC, tiny_split, run, echo=None)
 
 

@@ -16,9 +16,14 @@ model:
   - Dense: {units: auto, activation: softmax}
 fit: {epochs: 20}
 """
-OVERFIT = {"loss": [1.0 - 0.045 * i for i in range(20)],
-           "val_loss": [1.0 - 0.05 * i for i in range(8)] + [0.65 + 0.04 * i for i in range(12)]}
-GOOD = {"loss": [1.0 / (1 + 0.5 * i) for i in range(20)], "val_loss": [1.05 / (1 + 0.5 * i) + 0.1 for i in range(8)] + [0.34] * 12}
+OVERFIT = {
+    "loss": [1.0 - 0.045 * i for i in range(20)],
+    "val_loss": [1.0 - 0.05 * i for i in range(8)] + [0.65 + 0.04 * i for i in range(12)],
+}
+GOOD = {
+    "loss": [1.0 / (1 + 0.5 * i) for i in range(20)],
+    "val_loss": [1.05 / (1 + 0.5 * i) + 0.1 for i in range(8)] + [0.34] * 12,
+}
 
 
 class FakeTrainer:
@@ -29,8 +34,14 @@ class FakeTrainer:
         self.fail_at_round = fail_at_round
 
     def __call__(self, spec, data, run_dir, *, seed=None, resume=False, evaluate_test=True, echo=None):
-        self.calls.append({"run_dir": run_dir, "resume": resume, "evaluate_test": evaluate_test,
-                           "spec": json.loads(json.dumps(spec.raw))})
+        self.calls.append(
+            {
+                "run_dir": run_dir,
+                "resume": resume,
+                "evaluate_test": evaluate_test,
+                "spec": json.loads(json.dumps(spec.raw)),
+            }
+        )
         if self.fail_at_round is not None and run_dir.name == f"{self.fail_at_round:02d}":
             run_dir.mkdir(parents=True)
             raise KeyboardInterrupt("simulated kill mid-round")
@@ -50,21 +61,29 @@ def fake_evaluate(log):
     def evaluate(model_path, data, spec, one_hot):
         log.append(str(model_path))
         return {"accuracy": 0.97 if "/00/" not in str(model_path) else 0.94, "loss": 0.1}
+
     return evaluate
 
 
 def test_loop_treats_overfitting_and_stops_at_good_fit(tmp_path):
     trainer, evaluated = FakeTrainer(), []
     lines = []
-    result = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=trainer, evaluate=fake_evaluate(evaluated),
-                 echo=lines.append)
+    result = fix(
+        SPEC, tmp_path / "data", tmp_path / "run", trainer=trainer, evaluate=fake_evaluate(evaluated), echo=lines.append
+    )
     assert [r["verdict"] for r in result.rounds] == ["overfitting", "good_fit"]
     assert result.stop_reason == "good fit" and result.chosen_round == 1
     ids = [r["id"] for r in result.rounds[1]["remedies"]]
     assert ids == ["augmentation", "dropout"]
-    assert "because" in result.rounds[1]["remedies"][0] and "overfitting since epoch 9" in result.rounds[1]["remedies"][0]["because"]
+    assert (
+        "because" in result.rounds[1]["remedies"][0]
+        and "overfitting since epoch 9" in result.rounds[1]["remedies"][0]["because"]
+    )
     assert "+  - Dropout:" in result.rounds[1]["spec_diff"] or "Dropout" in result.rounds[1]["spec_diff"]
-    assert any(line.startswith("round 1: overfitting since epoch 9") and "add Dropout(0.3) after Dense(1024)" in line for line in lines)
+    assert any(
+        line.startswith("round 1: overfitting since epoch 9") and "add Dropout(0.3) after Dense(1024)" in line
+        for line in lines
+    )
     doc = json.loads((tmp_path / "run" / "treatment.json").read_text())
     assert set(doc) >= {"rounds", "chosen_round", "before", "after"}
     assert set(doc["rounds"][0]) >= {"round", "verdict", "findings", "remedies", "spec_diff", "epochs", "val"}
@@ -89,8 +108,15 @@ def test_two_rounds_without_improvement_stop(tmp_path):
             out.metrics["val"].update({"accuracy": 0.95, "loss": 0.65})
             return out
 
-    result = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=NeverBetter(), evaluate=fake_evaluate([]),
-                 echo=None, max_rounds=6)
+    result = fix(
+        SPEC,
+        tmp_path / "data",
+        tmp_path / "run",
+        trainer=NeverBetter(),
+        evaluate=fake_evaluate([]),
+        echo=None,
+        max_rounds=6,
+    )
     assert result.stop_reason == "two rounds without a better validation score"
     assert len(result.rounds) == 3 and result.chosen_round == 0
 
@@ -102,11 +128,25 @@ def test_rounds_and_budget_limits(tmp_path):
             write_json(run_dir / "history.json", OVERFIT)
             return out
 
-    result = fix(SPEC, tmp_path / "data", tmp_path / "a", trainer=NeverBetter(), evaluate=fake_evaluate([]),
-                 echo=None, max_rounds=0)
+    result = fix(
+        SPEC,
+        tmp_path / "data",
+        tmp_path / "a",
+        trainer=NeverBetter(),
+        evaluate=fake_evaluate([]),
+        echo=None,
+        max_rounds=0,
+    )
     assert result.stop_reason == "rounds used up" and len(result.rounds) == 1
-    result = fix(SPEC, tmp_path / "data", tmp_path / "b", trainer=NeverBetter(), evaluate=fake_evaluate([]),
-                 echo=None, budget_epochs=22)
+    result = fix(
+        SPEC,
+        tmp_path / "data",
+        tmp_path / "b",
+        trainer=NeverBetter(),
+        evaluate=fake_evaluate([]),
+        echo=None,
+        budget_epochs=22,
+    )
     assert result.stop_reason == "epoch budget used up"
 
 
@@ -119,15 +159,21 @@ def test_resume_keeps_finished_rounds(tmp_path):
     with pytest.raises(UserError, match=r"is not empty\. Pass --resume to continue it"):
         fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
     again = FakeTrainer()
-    result = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=again, evaluate=fake_evaluate([]), echo=None,
-                 resume=True)
+    result = fix(
+        SPEC, tmp_path / "data", tmp_path / "run", trainer=again, evaluate=fake_evaluate([]), echo=None, resume=True
+    )
     assert [c["run_dir"].name for c in again.calls] == ["01"], "round 0 was trained again"
     assert again.calls[0]["resume"] is True
     assert [r["verdict"] for r in result.rounds] == ["overfitting", "good_fit"]
 
 
-@pytest.mark.parametrize(("lang", "words"), [("en", ["round 0: overfitting", "Test accuracy: before 0.9400, after 0.9700"]),
-                                            ("pt", ["rodada 0: overfitting", "Acurácia no teste: antes 0.9400, depois 0.9700"])])
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("en", ["round 0: overfitting", "Test accuracy: before 0.9400, after 0.9700"]),
+        ("pt", ["rodada 0: overfitting", "Acurácia no teste: antes 0.9400, depois 0.9700"]),
+    ],
+)
 def test_summary_in_both_languages(tmp_path, lang, words):
     fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
     text = (tmp_path / "run" / f"summary.{lang}.txt").read_text()

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import lzma
 import os
-import posixpath
 import shutil
 import stat
 import tarfile
@@ -90,8 +89,11 @@ def _members(archive: Path) -> tuple[str, list[Member]]:
         for info in zf.infolist():
             mode = info.external_attr >> 16
             if stat.S_ISLNK(mode):
-                out.append(Member(info.filename, "symlink", 0, info.compress_size,
-                                  zf.read(info).decode("utf-8", "replace"), info))
+                out.append(
+                    Member(
+                        info.filename, "symlink", 0, info.compress_size, zf.read(info).decode("utf-8", "replace"), info
+                    )
+                )
             elif info.is_dir():
                 out.append(Member(info.filename, "dir", 0, 0, raw=info))
             elif stat.S_IFMT(mode) not in (0, stat.S_IFREG, stat.S_IFDIR):
@@ -106,12 +108,23 @@ def _members(archive: Path) -> tuple[str, list[Member]]:
             for ti in tf:
                 if len(out) >= MAX_MEMBERS:
                     raise UserError(f"Archive '{archive}' has more than {MAX_MEMBERS} members; refused as a bomb.")
-                kind = ("file" if ti.isreg() else "dir" if ti.isdir() else "symlink" if ti.issym()
-                        else "hardlink" if ti.islnk() else "special")
+                kind = (
+                    "file"
+                    if ti.isreg()
+                    else "dir"
+                    if ti.isdir()
+                    else "symlink"
+                    if ti.issym()
+                    else "hardlink"
+                    if ti.islnk()
+                    else "special"
+                )
                 out.append(Member(ti.name, kind, ti.size if ti.isreg() else 0, 0, ti.linkname, ti))
             return "tar", out
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
-        raise UserError(f"'{archive}' is damaged or not a zip or tar archive ({exc}). Pass a .zip or .tar.* file.") from None
+        raise UserError(
+            f"'{archive}' is damaged or not a zip or tar archive ({exc}). Pass a .zip or .tar.* file."
+        ) from None
 
 
 def _norm(name: str) -> list[str] | None:
@@ -136,7 +149,7 @@ def _resolve(parts: list[str], links: dict[str, str], depth: int = 0) -> list[st
     if depth > 40:
         return None
     out: list[str] = []
-    for i, part in enumerate(parts):
+    for part in parts:
         if part == "..":
             if not out:
                 return None
@@ -181,14 +194,18 @@ def validate(archive: Path, members: list[Member]) -> None:
         elif m.kind == "hardlink":
             target = _norm(m.link)
             if target is None or "/".join(target) not in seen_files:
-                raise UserError(f"Archive member '{m.name}' is a hard link to '{m.link}', outside the archive; refused.")
+                raise UserError(
+                    f"Archive member '{m.name}' is a hard link to '{m.link}', outside the archive; refused."
+                )
         if m.kind in ("file", "hardlink"):
             seen_files.add(key)
         if m.compressed and m.size > RATIO_FLOOR_BYTES and m.size / m.compressed > MAX_RATIO:
             raise UserError(f"Archive member '{m.name}' expands {m.size / m.compressed:.0f}x; refused as a zip bomb.")
     total = sum(m.size for m in members)
     if total > MAX_TOTAL_BYTES:
-        raise UserError(f"Archive '{archive}' expands to {total / 1e9:.1f} GB (cap {MAX_TOTAL_BYTES / 1e9:.0f} GB); refused.")
+        raise UserError(
+            f"Archive '{archive}' expands to {total / 1e9:.1f} GB (cap {MAX_TOTAL_BYTES / 1e9:.0f} GB); refused."
+        )
 
 
 class _Budget:
@@ -201,9 +218,7 @@ class _Budget:
 
     def add(self, n: int, member: Member) -> None:
         self.total += n
-        if self.total > MAX_TOTAL_BYTES or (
-            self.total > RATIO_FLOOR_BYTES and self.total / self.packed > MAX_RATIO
-        ):
+        if self.total > MAX_TOTAL_BYTES or (self.total > RATIO_FLOOR_BYTES and self.total / self.packed > MAX_RATIO):
             raise UserError(f"Archive member '{member.name}' expands past the safety caps; refused as a bomb.")
 
 

@@ -55,9 +55,7 @@ def write_demo_set(dest: str | os.PathLike, *, limit_per_class: int | None = Non
         existing = {p for p in dest.rglob("*") if p.is_file()}
         if existing == {p for p, _ in wanted}:
             return 0
-        raise UserError(
-            f"Folder '{dest}' is not empty. Pass a new folder for the demo set; nothing was written."
-        )
+        raise UserError(f"Folder '{dest}' is not empty. Pass a new folder for the demo set; nothing was written.")
     for path, i in wanted:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(path, "wb") as f:

@@ -130,7 +130,10 @@ def render(ins: Inspection, limit: int = 10) -> str:
         ("Unusable files", [f"{p['path']}: {p['reason']}" for p in ins.problems]),
         ("Exact duplicates", [" = ".join(g) for g in ins.duplicates]),
         ("Near duplicates", [" ~ ".join(g) for g in ins.near_duplicates]),
-        ("Conflicting labels", [f"{' / '.join(c['paths'])} ({', '.join(c['classes'])})" for c in ins.conflicting_labels]),
+        (
+            "Conflicting labels",
+            [f"{' / '.join(c['paths'])} ({', '.join(c['classes'])})" for c in ins.conflicting_labels],
+        ),
         ("Leakage between splits", [f"{' / '.join(x['paths'])} ({', '.join(x['splits'])})" for x in ins.leakage]),
     ]
     for title, items in sections:

@@ -46,8 +46,16 @@ class SplitData:
         total = counts.sum()
         return {i: float(total / (self.num_classes * c)) if c else 0.0 for i, c in enumerate(counts)}
 
-    def dataset(self, split: str, *, batch_size: int = 32, shuffle: bool = False, seed: int | None = None,
-                one_hot: bool = False, augment=None):
+    def dataset(
+        self,
+        split: str,
+        *,
+        batch_size: int = 32,
+        shuffle: bool = False,
+        seed: int | None = None,
+        one_hot: bool = False,
+        augment=None,
+    ):
         """A batched `tf.data.Dataset` of (float32 images in [0, 1], labels) for one split."""
         import tensorflow as tf
 
@@ -90,7 +98,9 @@ def _signature(root: Path, rels: list[str]) -> tuple:
     return tuple((r, s.st_size, s.st_mtime_ns) for r, s in zip(rels, stats, strict=True))
 
 
-def decode_files(root: Path, rels: list[str], size: tuple[int, int], mode: str, workers: int | None = None) -> np.ndarray:
+def decode_files(
+    root: Path, rels: list[str], size: tuple[int, int], mode: str, workers: int | None = None
+) -> np.ndarray:
     """Decode and resize files in parallel threads (Pillow releases the GIL while decoding;
     threads are also safe once TensorFlow runs, unlike forked processes); uint8 [N, H, W, C]."""
     workers = workers or os.cpu_count() or 1
@@ -130,7 +140,9 @@ def load_split(
     """
     root = Path(root)
     if color_mode not in COLOR_MODES:
-        raise UserError(f"The 'color_mode' parameter of data must be one of grayscale, rgb, rgba. Got {color_mode!r} instead.")
+        raise UserError(
+            f"The 'color_mode' parameter of data must be one of grayscale, rgb, rgba. Got {color_mode!r} instead."
+        )
     if not (root / "train").is_dir():
         raise UserError(
             f"'{root}' has no train/ folder. Pass a folder made by 'fitdoctor data split' "

@@ -96,8 +96,7 @@ def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, st
             entries.extend((rel, label, None) for rel in rels)
     if not entries:
         raise UserError(
-            f"No class folders with files in '{root}'. Expected '{root}/<class>/<image>' "
-            "(one folder per class)."
+            f"No class folders with files in '{root}'. Expected '{root}/<class>/<image>' (one folder per class)."
         )
     return splits, entries
 

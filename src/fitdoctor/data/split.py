@@ -78,9 +78,15 @@ def _free_space_check(src: Path, dst: Path, plan: Plan, mode: str) -> None:
 
 
 def _params(src: Path, ratio, fixed, seed, mode, min_per_class, group_by) -> dict:
-    return {"src": str(src.resolve()), "ratio": list(ratio) if ratio else None,
-            "fixed": list(fixed) if fixed else None, "seed": seed, "mode": mode,
-            "min_per_class": min_per_class, "group_by": group_by}
+    return {
+        "src": str(src.resolve()),
+        "ratio": list(ratio) if ratio else None,
+        "fixed": list(fixed) if fixed else None,
+        "seed": seed,
+        "mode": mode,
+        "min_per_class": min_per_class,
+        "group_by": group_by,
+    }
 
 
 def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
@@ -238,8 +244,16 @@ def split_folder(
             return plan
         _free_space_check(src, dst, plan, mode)
         dst.mkdir(parents=True, exist_ok=True)
-        write_json(state / PLAN_FILE, {"version": 1, "params": params, "splits": list(plan.splits),
-                                       "ops": [op.row() for op in plan.ops], "left_out": plan.left_out})
+        write_json(
+            state / PLAN_FILE,
+            {
+                "version": 1,
+                "params": params,
+                "splits": list(plan.splits),
+                "ops": [op.row() for op in plan.ops],
+                "left_out": plan.left_out,
+            },
+        )
     if dry_run:
         return plan
     _execute(plan, src, dst, mode, progress)
@@ -312,8 +326,9 @@ def undo_split(dst: str | os.PathLike, *, echo=None) -> int:
             moved += 1
     with contextlib.suppress(FileNotFoundError):
         (state / DONE_FILE).unlink()
-    for d in sorted({p for op in plan.ops for p in (dst / op.dest).parents if dst in p.parents},
-                    key=lambda p: -len(p.parts)):
+    for d in sorted(
+        {p for op in plan.ops for p in (dst / op.dest).parents if dst in p.parents}, key=lambda p: -len(p.parts)
+    ):
         with contextlib.suppress(OSError):
             d.rmdir()
     write_json(state / "undo-done.json", {"moved_back": moved})

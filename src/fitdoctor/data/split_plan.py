@@ -31,8 +31,14 @@ class Op:
     bytes: int
 
     def row(self) -> dict:
-        return {"source": self.source, "dest": self.dest, "split": self.split,
-                "class": self.label, "sha256": self.sha256, "bytes": self.bytes}
+        return {
+            "source": self.source,
+            "dest": self.dest,
+            "split": self.split,
+            "class": self.label,
+            "sha256": self.sha256,
+            "bytes": self.bytes,
+        }
 
 
 @dataclass
@@ -54,10 +60,10 @@ def check_ratio(ratio) -> tuple[float, ...]:
     """Validate `--ratio`: 2 or 3 numbers in (0, 1) that sum to 1.
 
     Example:
-        >>> check_ratio((0.9, 0.9))
+        >>> check_ratio((0.9, 0.9))  # doctest: +ELLIPSIS
         Traceback (most recent call last):
         ...
-        fitdoctor.errors.UserError: The 'ratio' parameter of split must be 2 or 3 numbers in (0, 1) that sum to 1. Got (0.9, 0.9) instead.
+        fitdoctor.errors.UserError: The 'ratio' parameter of split must be 2 or 3 numbers in (0, 1) that sum to 1. ...
     """
     values = tuple(float(r) for r in ratio)
     if len(values) not in (2, 3) or any(not 0 < r < 1 for r in values) or abs(sum(values) - 1) > 1e-6:

@@ -39,9 +39,14 @@ class Diagnosis:
         return self.findings[0]
 
     def to_dict(self) -> dict:
-        return {"source": self.source, "verdict": self.verdict,
-                "findings": [f.to_dict() for f in self.findings],
-                "best_epoch": self.best_epoch, "epochs": self.epochs, "notes": self.notes}
+        return {
+            "source": self.source,
+            "verdict": self.verdict,
+            "findings": [f.to_dict() for f in self.findings],
+            "best_epoch": self.best_epoch,
+            "epochs": self.epochs,
+            "notes": self.notes,
+        }
 
 
 def find(h: History) -> list[Finding]:
@@ -53,8 +58,11 @@ def find(h: History) -> list[Finding]:
         return [problem]
     if not finite or max(len(c) for c in finite) < rules.MIN_EPOCHS:
         return [Finding("insufficient_data", 1.0, None, {"epochs": h.epochs})]
-    findings = [f for f in (rules.overfitting(h), rules.unstable(h), rules.underfitting(h),
-                            rules.still_improving(h)) if f is not None]
+    findings = [
+        f
+        for f in (rules.overfitting(h), rules.unstable(h), rules.underfitting(h), rules.still_improving(h))
+        if f is not None
+    ]
     if not findings:
         findings.append(rules.good_fit(h))
     noisy = rules.noisy_validation(h)
@@ -75,7 +83,9 @@ def _best_epoch(h: History) -> int | None:
     return int(np.nanargmin(np.where(np.isfinite(curve), curve, np.nan))) + 1
 
 
-def diagnose(history, *, lang: str | None = None, num_classes: int | None = None, spec: dict | None = None) -> Diagnosis:
+def diagnose(
+    history, *, lang: str | None = None, num_classes: int | None = None, spec: dict | None = None
+) -> Diagnosis:
     """Diagnose a training history.
 
     Args:
@@ -97,6 +107,13 @@ def diagnose(history, *, lang: str | None = None, num_classes: int | None = None
     for f in findings:
         f.summary = summarise(f, language)
         f.remedies = prescribe(f, h.spec, language)
-    return Diagnosis(source=h.source, verdict=findings[0].kind, findings=findings,
-                     best_epoch=_best_epoch(h), epochs=h.epochs,
-                     notes=notes_for(h, findings, language), lang=language, history=h)
+    return Diagnosis(
+        source=h.source,
+        verdict=findings[0].kind,
+        findings=findings,
+        best_epoch=_best_epoch(h),
+        epochs=h.epochs,
+        notes=notes_for(h, findings, language),
+        lang=language,
+        history=h,
+    )

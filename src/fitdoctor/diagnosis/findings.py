@@ -7,8 +7,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-VERDICTS = ("diverged", "insufficient_data", "overfitting", "unstable", "underfitting",
-            "still_improving", "good_fit")
+VERDICTS = ("diverged", "insufficient_data", "unstable", "overfitting", "underfitting", "still_improving", "good_fit")
 PRIORITY = {kind: i for i, kind in enumerate(VERDICTS)}
 
 

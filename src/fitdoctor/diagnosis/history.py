@@ -20,11 +20,19 @@ import numpy as np
 from fitdoctor.errors import UserError
 
 ALIASES = {
-    "acc": "accuracy", "val_acc": "val_accuracy", "train_loss": "loss", "train_acc": "accuracy",
-    "train_accuracy": "accuracy", "validation_loss": "val_loss", "valid_loss": "val_loss",
-    "sparse_categorical_accuracy": "accuracy", "val_sparse_categorical_accuracy": "val_accuracy",
-    "categorical_accuracy": "accuracy", "val_categorical_accuracy": "val_accuracy",
-    "binary_accuracy": "accuracy", "val_binary_accuracy": "val_accuracy",
+    "acc": "accuracy",
+    "val_acc": "val_accuracy",
+    "train_loss": "loss",
+    "train_acc": "accuracy",
+    "train_accuracy": "accuracy",
+    "validation_loss": "val_loss",
+    "valid_loss": "val_loss",
+    "sparse_categorical_accuracy": "accuracy",
+    "val_sparse_categorical_accuracy": "val_accuracy",
+    "categorical_accuracy": "accuracy",
+    "val_categorical_accuracy": "val_accuracy",
+    "binary_accuracy": "accuracy",
+    "val_binary_accuracy": "val_accuracy",
     "learning_rate": "lr",
 }
 
@@ -96,8 +104,12 @@ def from_dict(data: dict, source: str = "<object>") -> History:
             "Pass a Keras History (loss, val_loss, ...) or a CSVLogger file."
         )
     stats = data.get("fitdoctor_stats") if isinstance(data.get("fitdoctor_stats"), dict) else {}
-    return History(series=series, source=source, stats=stats,
-                   num_classes=data.get("num_classes") if isinstance(data.get("num_classes"), int) else None)
+    return History(
+        series=series,
+        source=source,
+        stats=stats,
+        num_classes=data.get("num_classes") if isinstance(data.get("num_classes"), int) else None,
+    )
 
 
 def from_csv(path: Path) -> History:
@@ -139,7 +151,9 @@ def from_json(path: Path) -> History:
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except json.JSONDecodeError as exc:
-        raise UserError(f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno}). Pass a Keras History JSON.") from None
+        raise UserError(
+            f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno}). Pass a Keras History JSON."
+        ) from None
     if not isinstance(data, dict):
         raise UserError(f"'{path}' holds a JSON {type(data).__name__}, not an object. Pass a Keras History JSON.")
     return from_dict(data, str(path))

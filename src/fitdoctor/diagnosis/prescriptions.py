@@ -34,7 +34,15 @@ SNIPPETS = {
 
 BASE_ORDER = {
     "overfitting": ["augmentation", "dropout", "l2", "early_stopping", "smaller_model", "lower_lr", "more_data"],
-    "underfitting": ["more_capacity", "more_epochs", "less_dropout", "normalize_inputs", "higher_lr", "better_init", "batchnorm"],
+    "underfitting": [
+        "more_capacity",
+        "more_epochs",
+        "less_dropout",
+        "normalize_inputs",
+        "higher_lr",
+        "better_init",
+        "batchnorm",
+    ],
     "still_improving": ["more_epochs", "higher_lr"],
     "unstable": ["lower_lr", "clipnorm", "larger_batch"],
     "diverged": ["lower_lr", "clipnorm", "check_inputs", "larger_batch"],
@@ -45,8 +53,15 @@ BASE_ORDER = {
 
 def spec_context(spec: dict | None) -> dict:
     """What the spec already does: augmentation, dropout, L2, early stopping, Zeros init, lr."""
-    ctx = {"augmentation": False, "max_dropout": 0.0, "l2": False, "early_stopping": False,
-           "zeros_init": False, "batchnorm": False, "lr": None}
+    ctx = {
+        "augmentation": False,
+        "max_dropout": 0.0,
+        "l2": False,
+        "early_stopping": False,
+        "zeros_init": False,
+        "batchnorm": False,
+        "lr": None,
+    }
     if not spec:
         return ctx
     ctx["augmentation"] = bool((spec.get("data") or {}).get("augmentation"))
@@ -124,9 +139,11 @@ def prescribe(finding: Finding, spec: dict | None, lang: str) -> list[Remedy]:
     out = []
     for rid in rank(finding, ctx):
         why = t(f"remedy.{rid}.why", lang)
-        if finding.kind == "overfitting" and ((rid == "augmentation" and ctx["augmentation"]) or
-                                               (rid == "dropout" and ctx["max_dropout"] >= 0.5) or
-                                               (rid == "early_stopping" and ctx["early_stopping"])):
+        if finding.kind == "overfitting" and (
+            (rid == "augmentation" and ctx["augmentation"])
+            or (rid == "dropout" and ctx["max_dropout"] >= 0.5)
+            or (rid == "early_stopping" and ctx["early_stopping"])
+        ):
             why = t("remedy.already_used", lang, why=why)
         out.append(Remedy(rid, why, SNIPPETS[rid]))
     return out

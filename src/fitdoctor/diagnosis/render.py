@@ -49,9 +49,11 @@ def render(d, *, max_remedies: int = 4) -> str:
     """The text report of one `Diagnosis` in its language."""
     lang = d.lang
     f = d.primary
-    lines = [f"{d.source}: {t('verdict.' + d.verdict, lang).upper()} "
-             f"({t('report.confidence', lang)} {f.confidence:.2f}, {d.epochs} {t('report.epochs', lang)})",
-             f"  {f.summary}"]
+    lines = [
+        f"{d.source}: {t('verdict.' + d.verdict, lang).upper()} "
+        f"({t('report.confidence', lang)} {f.confidence:.2f}, {d.epochs} {t('report.epochs', lang)})",
+        f"  {f.summary}",
+    ]
     h = d.history
     if h is not None:
         marks = {}
@@ -77,8 +79,10 @@ def render(d, *, max_remedies: int = 4) -> str:
             lines.append(f"    {i}. {r.why}")
             lines.append(f"       {r.keras}")
     for other in d.findings[1:]:
-        lines.append(f"  {t('report.also', lang)}: {t('verdict.' + other.kind, lang)} "
-                     f"({t('report.confidence', lang)} {other.confidence:.2f}): {other.summary}")
+        lines.append(
+            f"  {t('report.also', lang)}: {t('verdict.' + other.kind, lang)} "
+            f"({t('report.confidence', lang)} {other.confidence:.2f}): {other.summary}"
+        )
     if d.notes:
         lines.append(f"  {t('report.notes', lang)}:")
         lines.extend(f"    - {n}" for n in d.notes)

@@ -26,6 +26,10 @@ UNSTABLE_SPIKES = 2
 UNSTABLE_OSCILLATION = 4.0
 UNSTABLE_AMPLITUDE = 0.05
 EXPLODE_FACTOR = 3.0
+EXPLODED_OF_CHANCE = 10.0  # a cross-entropy 10x log(classes): the logits blew up
+EXPLODED_OF_MEDIAN = 100.0
+VAL_SPIKES = 3
+SPIKE_FLOOR = 0.05  # a spike must also move the loss by 5% of its starting value
 PLATEAU_DROP = 0.05  # less than 5% decrease over the last window = plateau
 IMPROVING_DROP = 0.02
 CHANCE_STUCK = 0.9
@@ -67,16 +71,50 @@ def diverged(h: History) -> Finding | None:
         bad = signals.first_nonfinite(values)
         if bad is not None:
             finite = values[:bad][np.isfinite(values[:bad])]
-            return Finding("diverged", 1.0, bad + 1, {
-                "series": name, "first_nonfinite_epoch": bad + 1,
-                "last_finite": float(finite[-1]) if finite.size else None}, form="nan")
+            return Finding(
+                "diverged",
+                1.0,
+                bad + 1,
+                {
+                    "series": name,
+                    "first_nonfinite_epoch": bad + 1,
+                    "last_finite": float(finite[-1]) if finite.size else None,
+                },
+                form="nan",
+            )
     loss = h.get("loss")
+    if loss is not None and len(loss) >= 2:
+        chance = chance_loss(h)
+        worst = int(np.argmax(loss))
+        limit = max(EXPLODED_OF_CHANCE * chance if chance else 0.0, EXPLODED_OF_MEDIAN * float(np.median(loss)))
+        if loss[worst] > limit:
+            return Finding(
+                "diverged",
+                0.9,
+                worst + 1,
+                {
+                    "loss_max": float(loss[worst]),
+                    "max_epoch": worst + 1,
+                    "loss_median": float(np.median(loss)),
+                    "loss_end": float(loss[-1]),
+                },
+                form="exploded",
+            )
     if loss is not None and len(loss) >= MIN_EPOCHS:
         best = int(np.argmin(loss))
         if loss[-1] > EXPLODE_FACTOR * loss[best] and loss[-1] > 1.5 * loss[0]:
-            return Finding("diverged", 0.85, best + 2, {
-                "loss_best": float(loss[best]), "loss_end": float(loss[-1]),
-                "growth_factor": float(loss[-1] / max(loss[best], 1e-12)), "best_epoch": best + 1}, form="exploding")
+            return Finding(
+                "diverged",
+                0.85,
+                best + 2,
+                {
+                    "loss_best": float(loss[best]),
+                    "loss_end": float(loss[-1]),
+                    "growth_factor": float(loss[-1] / max(loss[best], 1e-12)),
+                    "best_epoch": best + 1,
+                },
+                form="exploding",
+            )
     return None
 
 
@@ -95,24 +133,37 @@ def overfitting(h: History) -> Finding | None:
     giveback = (vend - vmin) / (ref - vmin) if ref > vmin else math.inf
     tbest, tend = float(train[best]), signals.end_value(train)
     noise = residual_noise(val)
-    if not (rise >= OVERFIT_RISE and giveback >= OVERFIT_GIVEBACK and tend < tbest
-            and vend - vmin > OVERFIT_NOISE_FACTOR * noise):
+    if not (
+        rise >= OVERFIT_RISE
+        and giveback >= OVERFIT_GIVEBACK
+        and tend < tbest
+        and vend - vmin > OVERFIT_NOISE_FACTOR * noise
+    ):
         return None
     confidence = 0.5 + 0.25 * min(1.0, rise / 0.1) + 0.25 * min(1.0, giveback / 0.25)
     if after < 3:
         confidence *= 0.85
     evidence = {
-        "monitor": f"val_{kind}", "best_epoch": best + 1, "epochs_since_best": after,
-        "val_best": vmin, "val_end": vend, "val_rise": rise, "improvement_given_back": min(giveback, 10.0),
-        "train_at_best": tbest, "train_end": tend, "train_change_since_best": tend / tbest - 1 if tbest else 0.0,
-        "gap_at_best": vmin - tbest, "gap_end": vend - tend,
+        "monitor": f"val_{kind}",
+        "best_epoch": best + 1,
+        "epochs_since_best": after,
+        "val_best": vmin,
+        "val_end": vend,
+        "val_rise": rise,
+        "improvement_given_back": min(giveback, 10.0),
+        "train_at_best": tbest,
+        "train_end": tend,
+        "train_change_since_best": tend / tbest - 1 if tbest else 0.0,
+        "gap_at_best": vmin - tbest,
+        "gap_end": vend - tend,
     }
     form = "classic"
     vacc = h.get("val_accuracy")
     if kind == "loss" and vacc is not None and len(vacc) == n and np.isfinite(vacc).all():
         acc_best, acc_end = float(vacc[best]), signals.end_value(vacc)
-        evidence.update({"val_accuracy_at_best": acc_best, "val_accuracy_end": acc_end,
-                         "val_accuracy_max": float(np.max(vacc))})
+        evidence.update(
+            {"val_accuracy_at_best": acc_best, "val_accuracy_end": acc_end, "val_accuracy_max": float(np.max(vacc))}
+        )
         if acc_end >= acc_best - 0.005:
             form = "overconfidence"
     return Finding("overfitting", min(confidence, 0.99), best + 2, evidence, form=form)
@@ -122,17 +173,34 @@ def unstable(h: History) -> Finding | None:
     loss = h.get("loss")
     if loss is None or len(loss) < 2 * MIN_EPOCHS:
         return None
-    jumps = [e for e in signals.spikes(loss, SPIKE_JUMP) if e >= 2]
+    floor = SPIKE_FLOOR * float(abs(loss[0]))
+    jumps = [e for e in signals.spikes(loss, SPIKE_JUMP, floor) if e >= 2]
+    val = h.get("val_loss")
+    val_jumps = []
+    if val is not None and len(val) == len(loss) and np.isfinite(val).all():
+        step = np.diff(val)
+        val_jumps = [
+            int(i) + 1
+            for i in np.flatnonzero((val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (step > SPIKE_FLOOR * abs(val[0])))
+        ]
     osc = signals.oscillation(loss)
     half = loss[len(loss) // 2 :]
     amplitude = float(np.median(np.abs(np.diff(half))) / max(float(np.median(np.abs(half))), 1e-12))
     zigzag = osc >= UNSTABLE_OSCILLATION and amplitude >= UNSTABLE_AMPLITUDE
-    if len(jumps) < UNSTABLE_SPIKES and not zigzag:
+    if len(jumps) < UNSTABLE_SPIKES and not zigzag and len(val_jumps) < VAL_SPIKES:
         return None
-    confidence = min(0.95, 0.55 + 0.1 * len(jumps) + (0.2 if zigzag else 0.0))
-    return Finding("unstable", confidence, (jumps[0] + 1) if jumps else None, {
-        "spike_epochs": [e + 1 for e in jumps][:20], "spikes": len(jumps),
-        "oscillation": osc, "amplitude": amplitude}, form="spikes" if jumps else "zigzag")
+    confidence = min(0.95, 0.55 + 0.1 * max(len(jumps), len(val_jumps)) + (0.2 if zigzag else 0.0))
+    form = "spikes" if len(jumps) >= UNSTABLE_SPIKES else ("zigzag" if zigzag else "val_spikes")
+    first = (jumps or val_jumps or [None])[0]
+    evidence = {
+        "spike_epochs": [e + 1 for e in jumps][:20],
+        "spikes": len(jumps),
+        "oscillation": osc,
+        "amplitude": amplitude,
+        "val_spike_epochs": [e + 1 for e in val_jumps][:20],
+        "val_spikes": len(val_jumps),
+    }
+    return Finding("unstable", confidence, None if first is None else first + 1, evidence, form=form)
 
 
 def _window(n: int) -> int:
@@ -140,9 +208,9 @@ def _window(n: int) -> int:
 
 
 def recent_drop(values: np.ndarray) -> float:
-    """Relative decrease over the last window (positive = still falling)."""
+    """Relative decrease the current trend promises over the next max(5, window) epochs (positive = falling)."""
     w = _window(len(values))
-    return -signals.relative_slope(values, w) * (w - 1)
+    return -signals.relative_slope(values, w) * max(5, w - 1)
 
 
 def underfitting(h: History) -> Finding | None:
@@ -166,7 +234,8 @@ def underfitting(h: History) -> Finding | None:
     if dead is not None:
         evidence["dead_relu_fraction"] = dead
     stuck = (chance is not None and tend >= CHANCE_STUCK * chance) or (
-        acc_end is not None and h.num_classes and acc_end <= 1.5 / h.num_classes)
+        acc_end is not None and h.num_classes and acc_end <= 1.5 / h.num_classes
+    )
     if stuck and drop < PLATEAU_DROP:
         return Finding("underfitting", 0.95, None, evidence, form="stuck_at_chance")
     if chance is not None:
@@ -205,17 +274,30 @@ def still_improving(h: History) -> Finding | None:
         return None
     more = signals.epochs_to_plateau(curve)
     name = ("val_" if val is not None else "") + kind
-    return Finding("still_improving", min(0.95, 0.6 + 2 * drop), None, {
-        "series": name, "recent_drop": drop, "window": _window(n), "best_epoch": best + 1,
-        "epochs_more": more if more is not None else n}, form="")
+    return Finding(
+        "still_improving",
+        min(0.95, 0.6 + 2 * drop),
+        None,
+        {
+            "series": name,
+            "recent_drop": drop,
+            "window": _window(n),
+            "best_epoch": best + 1,
+            "epochs_more": more if more is not None else n,
+        },
+        form="",
+    )
 
 
 def good_fit(h: History) -> Finding:
     train, val, kind = monitor(h)
     curve = val if val is not None else train
     best = int(np.argmin(curve))
-    evidence = {"best_epoch": best + 1, "series": ("val_" if val is not None else "") + kind,
-                "best": float(curve[best])}
+    evidence = {
+        "best_epoch": best + 1,
+        "series": ("val_" if val is not None else "") + kind,
+        "best": float(curve[best]),
+    }
     if val is not None and train is not None:
         evidence["gap_end"] = signals.end_value(val) - signals.end_value(train)
     vacc = h.get("val_accuracy")

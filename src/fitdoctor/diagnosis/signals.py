@@ -52,13 +52,14 @@ def relative_slope(values: np.ndarray, window: int) -> float:
     return float(slope / level)
 
 
-def spikes(values: np.ndarray, jump: float = 0.25) -> list[int]:
-    """Epochs where the value jumps more than `jump` (25%) above the best so far."""
+def spikes(values: np.ndarray, jump: float = 0.25, floor: float = 0.0) -> list[int]:
+    """Epochs where the value jumps more than `jump` (25%) above the best so far, and by more than `floor`."""
     if len(values) < 3:
         return []
     best = np.minimum.accumulate(values)
     ratio = values[1:] / np.maximum(best[:-1], 1e-12)
-    return [int(i) + 1 for i in np.flatnonzero(ratio > 1 + jump)]
+    rise = values[1:] - best[:-1]
+    return [int(i) + 1 for i in np.flatnonzero((ratio > 1 + jump) & (rise > floor))]
 
 
 def oscillation(values: np.ndarray) -> float:

@@ -20,36 +20,75 @@ def summarise(f: Finding, lang: str) -> str:
     """The finding's summary sentence in `lang`."""
     ev = f.evidence
     if f.kind == "overfitting":
-        values = {"onset": f.onset_epoch, "best": ev["best_epoch"], "rise": _pct(ev["val_rise"]),
-                  "train_drop": _pct(ev["train_change_since_best"]), "monitor": t(f"series.{ev['monitor']}", lang),
-                  "val_acc": _num(ev.get("val_accuracy_end"))}
+        values = {
+            "onset": f.onset_epoch,
+            "best": ev["best_epoch"],
+            "rise": _pct(ev["val_rise"]),
+            "train_drop": _pct(ev["train_change_since_best"]),
+            "monitor": t(f"series.{ev['monitor']}", lang),
+            "val_acc": _num(ev.get("val_accuracy_end")),
+        }
         return t(f"summary.overfitting.{f.form}", lang, **values)
     if f.kind == "underfitting":
-        values = {"loss_end": _num(ev["train_end"]), "chance": _num(ev.get("chance_loss")),
-                  "of_chance": _pct(ev.get("of_chance", 0)), "classes": ev.get("classes"),
-                  "acc": _num(ev.get("accuracy_end")), "val_acc": _num(ev.get("val_accuracy_end")),
-                  "drop": _pct(1 - ev["train_end"] / ev["train_start"]) if ev["train_start"] else "0"}
+        values = {
+            "loss_end": _num(ev["train_end"]),
+            "chance": _num(ev.get("chance_loss")),
+            "of_chance": _pct(ev.get("of_chance", 0)),
+            "classes": ev.get("classes"),
+            "acc": _num(ev.get("accuracy_end")),
+            "val_acc": _num(ev.get("val_accuracy_end")),
+            "drop": _pct(1 - ev["train_end"] / ev["train_start"]) if ev["train_start"] else "0",
+        }
         key = f.form
         if key == "high_loss" and ev.get("chance_loss") is None:
             key = "low_accuracy"
         return t(f"summary.underfitting.{key}", lang, **values)
     if f.kind == "still_improving":
-        return t("summary.still_improving", lang, series=t(f"series.{ev['series']}", lang),
-                 drop=_pct(ev["recent_drop"]), window=ev["window"], more=ev["epochs_more"])
+        return t(
+            "summary.still_improving",
+            lang,
+            series=t(f"series.{ev['series']}", lang),
+            drop=_pct(ev["recent_drop"]),
+            window=ev["window"],
+            more=ev["epochs_more"],
+        )
     if f.kind == "unstable":
+        if f.form == "val_spikes":
+            spikes = ", ".join(str(e) for e in ev["val_spike_epochs"][:6])
+            return t("summary.unstable.val_spikes", lang, n=ev["val_spikes"], epochs=spikes)
         spikes = ", ".join(str(e) for e in ev["spike_epochs"][:6])
-        return t(f"summary.unstable.{f.form}", lang, n=ev["spikes"], epochs=spikes,
-                 oscillation=f"{ev['oscillation']:.1f}")
+        return t(
+            f"summary.unstable.{f.form}", lang, n=ev["spikes"], epochs=spikes, oscillation=f"{ev['oscillation']:.1f}"
+        )
     if f.kind == "diverged":
         if f.form == "nan":
             return t("summary.diverged.nan", lang, series=t(f"series.{ev['series']}", lang), epoch=f.onset_epoch)
-        return t("summary.diverged.exploding", lang, loss_end=_num(ev["loss_end"]),
-                 factor=f"{ev['growth_factor']:.0f}", loss_best=_num(ev["loss_best"]))
+        if f.form == "exploded":
+            return t(
+                "summary.diverged.exploded",
+                lang,
+                loss_max=_num(ev["loss_max"]),
+                epoch=ev["max_epoch"],
+                loss_end=_num(ev["loss_end"]),
+            )
+        return t(
+            "summary.diverged.exploding",
+            lang,
+            loss_end=_num(ev["loss_end"]),
+            factor=f"{ev['growth_factor']:.0f}",
+            loss_best=_num(ev["loss_best"]),
+        )
     if f.kind == "good_fit":
         gap = ev.get("gap_end")
         key = "summary.good_fit" if gap is not None else "summary.good_fit.no_val"
-        return t(key, lang, best=ev["best_epoch"], value=_num(ev["best"]), gap=_num(gap),
-                 series=t(f"series.{ev['series']}", lang))
+        return t(
+            key,
+            lang,
+            best=ev["best_epoch"],
+            value=_num(ev["best"]),
+            gap=_num(gap),
+            series=t(f"series.{ev['series']}", lang),
+        )
     return t("summary.insufficient_data", lang, epochs=ev.get("epochs", 0))
 
 

@@ -20,14 +20,28 @@ def make_portable(model):
 
     return portable(model)
 
-ONE_HOT_LOSSES = ("categoricalcrossentropy", "meansquarederror", "kldivergence", "categoricalfocalcrossentropy",
-                  "categoricalhinge", "meanabsoluteerror", "huber")
+
+ONE_HOT_LOSSES = (
+    "categoricalcrossentropy",
+    "meansquarederror",
+    "kldivergence",
+    "categoricalfocalcrossentropy",
+    "categoricalhinge",
+    "meanabsoluteerror",
+    "huber",
+)
 LAYER_KWARGS = ("name", "dtype", "trainable", "autocast", "input_shape", "batch_size", "input_dim", "seed")
 OBJECT_ARGS = {
-    "kernel_initializer": "initializers", "bias_initializer": "initializers", "embeddings_initializer": "initializers",
-    "gamma_initializer": "initializers", "beta_initializer": "initializers",
-    "kernel_regularizer": "regularizers", "bias_regularizer": "regularizers", "activity_regularizer": "regularizers",
-    "kernel_constraint": "constraints", "bias_constraint": "constraints",
+    "kernel_initializer": "initializers",
+    "bias_initializer": "initializers",
+    "embeddings_initializer": "initializers",
+    "gamma_initializer": "initializers",
+    "beta_initializer": "initializers",
+    "kernel_regularizer": "regularizers",
+    "bias_regularizer": "regularizers",
+    "activity_regularizer": "regularizers",
+    "kernel_constraint": "constraints",
+    "bias_constraint": "constraints",
 }
 
 
@@ -82,11 +96,19 @@ def _resolve_object(kind: str, value, where: str):
     except (ValueError, TypeError) as exc:
         pool = [n for n in dir(module) if not n.startswith("_") and n[0].isupper()]
         hint = closest(name, pool)
-        kind_word = {"initializers": "initializer", "regularizers": "regularizer", "constraints": "constraint",
-                     "optimizers": "optimizer", "losses": "loss", "metrics": "metric"}[kind]
+        kind_word = {
+            "initializers": "initializer",
+            "regularizers": "regularizer",
+            "constraints": "constraint",
+            "optimizers": "optimizer",
+            "losses": "loss",
+            "metrics": "metric",
+        }[kind]
         if hint and _norm(hint) != _norm(name):
             raise UserError(f"Unknown {kind_word} '{name}' ({where}). Did you mean '{hint}'?") from None
-        raise UserError(f"Bad {kind_word} '{name}' ({where}): {_first_line(exc)}. Check its name and arguments.") from None
+        raise UserError(
+            f"Bad {kind_word} '{name}' ({where}): {_first_line(exc)}. Check its name and arguments."
+        ) from None
 
 
 def _first_line(exc: Exception) -> str:
@@ -102,8 +124,10 @@ def _layer_class(name: str, where: str):
         return cls
     pool = [n for n in dir(keras.layers) if n[:1].isupper()]
     hint = closest(name, pool)
-    raise UserError(f"Unknown layer '{name}' ({where})." + (f" Did you mean '{hint}'?" if hint else
-                    " Use a class name from keras.layers, e.g. Dense, Conv2D."))
+    raise UserError(
+        f"Unknown layer '{name}' ({where})."
+        + (f" Did you mean '{hint}'?" if hint else " Use a class name from keras.layers, e.g. Dense, Conv2D.")
+    )
 
 
 def make_layer(name: str, args: dict, where: str, num_classes: int):
@@ -124,16 +148,19 @@ def make_layer(name: str, args: dict, where: str, num_classes: int):
             import keras.activations as acts
 
             hint = closest(kwargs["activation"], [n for n in dir(acts) if n.islower() and not n.startswith("_")])
-            raise UserError(f"Unknown activation '{kwargs['activation']}' ({where})."
-                            + (f" Did you mean '{hint}'?" if hint else "")) from None
+            raise UserError(
+                f"Unknown activation '{kwargs['activation']}' ({where})." + (f" Did you mean '{hint}'?" if hint else "")
+            ) from None
     import inspect
 
     params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs", "args")]
     bad = [k for k in args if k not in params and k not in LAYER_KWARGS]
     if bad:
         hint = closest(bad[0], params)
-        raise UserError(f"Layer {name} ({where}) has no argument '{bad[0]}'."
-                        + (f" Did you mean '{hint}'?" if hint else f" Its arguments are: {', '.join(params[:12])}."))
+        raise UserError(
+            f"Layer {name} ({where}) has no argument '{bad[0]}'."
+            + (f" Did you mean '{hint}'?" if hint else f" Its arguments are: {', '.join(params[:12])}.")
+        )
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
@@ -151,20 +178,29 @@ def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) 
     layers = spec.raw["model"]
     warnings = []
     loss = loss_name(spec)
-    last_index = max(i for i, item in enumerate(layers) if entry(item)[0] not in ("Dropout", "Activation", "Flatten")) if layers else 0
+    last_index = (
+        max(i for i, item in enumerate(layers) if entry(item)[0] not in ("Dropout", "Activation", "Flatten"))
+        if layers
+        else 0
+    )
     for i, item in enumerate(layers):
         name, args = entry(item)
         where = spec.where("model", i)
         if i == 0 and "input_shape" in args:
             shape = tuple(args["input_shape"])
             if shape != input_shape:
-                raise UserError(f"Layer {name} ({where}) expects input_shape {list(shape)}, but the data is "
-                                f"{list(input_shape)}. Remove input_shape (fitdoctor adds the input) or fix data.image_size/color_mode.")
+                raise UserError(
+                    f"Layer {name} ({where}) expects input_shape {list(shape)}, but the data is "
+                    f"{list(input_shape)}. Remove input_shape (fitdoctor adds the input) "
+                    "or fix data.image_size/color_mode."
+                )
         init = args.get("kernel_initializer")
         init_name = entry(init)[0] if isinstance(init, dict | str) else ""
         if _norm(init_name) in ("zeros", "zero") and i != last_index:
-            warnings.append(f"Layer {name} ({where}) uses the Zeros initializer on a hidden layer: all its units stay "
-                            "identical and learn the same thing. Use GlorotUniform or HeNormal.")
+            warnings.append(
+                f"Layer {name} ({where}) uses the Zeros initializer on a hidden layer: all its units stay "
+                "identical and learn the same thing. Use GlorotUniform or HeNormal."
+            )
         if name == "Dropout" and float(args.get("rate", 0)) > 0.5:
             warnings.append(f"Dropout rate {args['rate']} ({where}) is above 0.5: the model may underfit.")
     out_name, out_args = entry(layers[last_index])
@@ -173,19 +209,27 @@ def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) 
     activation = str(out_args.get("activation", "")).lower()
     effective_units = num_classes if units == "auto" else units
     if activation == "softmax" and effective_units == 1:
-        raise UserError(f"The output layer ({where}) has softmax with one unit: it always outputs 1.0. "
-                        "Use sigmoid for one unit, or one unit per class with softmax.")
+        raise UserError(
+            f"The output layer ({where}) has softmax with one unit: it always outputs 1.0. "
+            "Use sigmoid for one unit, or one unit per class with softmax."
+        )
     if out_name == "Dense" and units not in (None, "auto"):
         binary_ok = units == 1 and num_classes == 2 and activation == "sigmoid"
         if units != num_classes and not binary_ok:
-            raise UserError(f"The output layer Dense ({where}) has units={units}, but the data has {num_classes} classes. "
-                            "Use 'units: auto' or units equal to the number of classes.")
+            raise UserError(
+                f"The output layer Dense ({where}) has units={units}, but the data has {num_classes} classes. "
+                "Use 'units: auto' or units equal to the number of classes."
+            )
     if activation == "sigmoid" and num_classes > 2 and "categoricalcrossentropy" in _norm(loss):
-        raise UserError(f"The output layer ({where}) uses sigmoid with {loss} over {num_classes} classes: "
-                        "the outputs don't sum to 1. Use 'activation: softmax'.")
+        raise UserError(
+            f"The output layer ({where}) uses sigmoid with {loss} over {num_classes} classes: "
+            "the outputs don't sum to 1. Use 'activation: softmax'."
+        )
     if _norm(loss) in ("meansquarederror", "mse"):
-        warnings.append(f"Loss {loss} ({spec.where('compile', 'loss')}) is meant for regression; for classification "
-                        "use SparseCategoricalCrossentropy (integer labels) or CategoricalCrossentropy.")
+        warnings.append(
+            f"Loss {loss} ({spec.where('compile', 'loss')}) is meant for regression; for classification "
+            "use SparseCategoricalCrossentropy (integer labels) or CategoricalCrossentropy."
+        )
     opt = spec.raw["compile"]["optimizer"]
     lr = entry(opt)[1].get("learning_rate") if isinstance(opt, dict) else None
     if isinstance(lr, int | float) and not 1e-6 <= lr <= 1:
@@ -234,7 +278,9 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     augmentation = None
     aug = spec.raw["data"].get("augmentation") or []
     if aug:
-        aug_layers = [make_layer(*entry(item), spec.where("data", "augmentation", i), num_classes) for i, item in enumerate(aug)]
+        aug_layers = [
+            make_layer(*entry(item), spec.where("data", "augmentation", i), num_classes) for i, item in enumerate(aug)
+        ]
         augmentation = keras.Sequential(aug_layers, name="augmentation")
     comp = spec.raw["compile"]
     loss = loss_name(spec)

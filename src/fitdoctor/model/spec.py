@@ -118,7 +118,9 @@ def load_spec(source) -> Spec:
     if isinstance(source, dict):
         return Spec(_merge_defaults(source), "<dict>")
     text, name = source, "<yaml>"
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))):
+    if isinstance(source, os.PathLike) or (
+        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
+    ):
         path = Path(source)
         if not path.exists():
             raise UserError(f"Spec '{path}' does not exist. Write one with 'fitdoctor spec new > spec.yaml'.")
@@ -129,7 +131,9 @@ def load_spec(source) -> Spec:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(f"Spec '{name}'{where} is not valid YAML ({getattr(exc, 'problem', exc)}). Fix that line.") from None
+        raise UserError(
+            f"Spec '{name}'{where} is not valid YAML ({getattr(exc, 'problem', exc)}). Fix that line."
+        ) from None
     if not isinstance(raw, dict):
         raise UserError(f"Spec '{name}' must be a mapping with a 'model' list. Got {type(raw).__name__} instead.")
     unknown = [k for k in raw if k not in SECTIONS]
@@ -137,10 +141,14 @@ def load_spec(source) -> Spec:
         from fitdoctor.errors import closest
 
         hint = closest(str(unknown[0]), SECTIONS)
-        raise UserError(f"Unknown section '{unknown[0]}' in spec '{name}'." + (f" Did you mean '{hint}'?" if hint else
-                        f" Sections are: {', '.join(SECTIONS)}."))
+        raise UserError(
+            f"Unknown section '{unknown[0]}' in spec '{name}'."
+            + (f" Did you mean '{hint}'?" if hint else f" Sections are: {', '.join(SECTIONS)}.")
+        )
     if not isinstance(raw.get("model"), list) or not raw["model"]:
-        raise UserError(f"Spec '{name}' needs a 'model' list of layers (e.g. '- Dense: {{units: auto, activation: softmax}}').")
+        raise UserError(
+            f"Spec '{name}' needs a 'model' list of layers (e.g. '- Dense: {{units: auto, activation: softmax}}')."
+        )
     lines: dict[tuple, int] = {}
     _line_map(node, (), lines)
     return Spec(_merge_defaults(raw), name, lines)

@@ -34,8 +34,9 @@ def _png(fig) -> bytes:
     return buf.getvalue()
 
 
-def curves(history: dict, metric: str, labels: dict, best_epoch: int | None = None,
-           onset_epoch: int | None = None) -> bytes | None:
+def curves(
+    history: dict, metric: str, labels: dict, best_epoch: int | None = None, onset_epoch: int | None = None
+) -> bytes | None:
     """Training and validation `metric` per epoch on the same axes, best epoch and onset marked.
 
     Args:
@@ -105,8 +106,15 @@ def confusion(matrix: list[list[int]], class_names: list[str], labels: dict) -> 
     for i in range(cm.shape[0]):
         for j in range(cm.shape[1]):
             if cm[i, j]:
-                ax.text(j, i, str(cm[i, j]), ha="center", va="center", fontsize=8,
-                        color="white" if cm[i, j] > limit else "#222")
+                ax.text(
+                    j,
+                    i,
+                    str(cm[i, j]),
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if cm[i, j] > limit else "#222",
+                )
     ax.set_xlabel(labels["predicted"])
     ax.set_ylabel(labels["true"])
     ax.set_title(labels["title"], loc="left", fontsize=11)

@@ -37,9 +37,18 @@ class FitDoctor(keras.callbacks.Callback):
         log: Function that prints a line, default `print`.
     """
 
-    def __init__(self, path: str | os.PathLike | None = None, stop_on=(), restore_best_weights: bool = True,
-                 sample=None, stats_every: int = 1, num_classes: int | None = None, lang: str | None = None,
-                 verbose: int = 1, log=print):
+    def __init__(
+        self,
+        path: str | os.PathLike | None = None,
+        stop_on=(),
+        restore_best_weights: bool = True,
+        sample=None,
+        stats_every: int = 1,
+        num_classes: int | None = None,
+        lang: str | None = None,
+        verbose: int = 1,
+        log=print,
+    ):
         super().__init__()
         self.path = path
         self.stop_on = tuple(stop_on)
@@ -77,20 +86,26 @@ class FitDoctor(keras.callbacks.Callback):
         data = dict(self.history)
         if self.stats["epochs"]:
             data["fitdoctor_stats"] = self.stats
-        self.diagnosis = diagnose(data, lang=self.lang, num_classes=self.num_classes if (self.num_classes or 0) > 1 else None)
+        self.diagnosis = diagnose(
+            data, lang=self.lang, num_classes=self.num_classes if (self.num_classes or 0) > 1 else None
+        )
         for f in self.diagnosis.findings:
             if f.kind not in self.flagged and f.kind not in ("good_fit", "still_improving", "insufficient_data"):
                 self.flagged[f.kind] = epoch + 1
                 if self.verbose:
-                    self.log(f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, self.diagnosis.lang)}: {f.summary}")
+                    self.log(
+                        f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, self.diagnosis.lang)}: {f.summary}"
+                    )
         if self.diagnosis.verdict in self.stop_on:
             self.stopped_reason = self.diagnosis.verdict
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
                 if self.verbose:
-                    self.log(f"[fitdoctor] stopped at epoch {epoch + 1} ({self.stopped_reason}); "
-                             f"restored the weights of epoch {self.best_epoch}.")
+                    self.log(
+                        f"[fitdoctor] stopped at epoch {epoch + 1} ({self.stopped_reason}); "
+                        f"restored the weights of epoch {self.best_epoch}."
+                    )
         if self.path:
             self.write(self.path)
         self.seconds += time.perf_counter() - start

@@ -23,7 +23,7 @@ def save_model_atomic(model, path: str | os.PathLike) -> None:
     tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
     try:
         if str(path).endswith(".weights.h5"):
-            tmp = path.with_name(f".{path.name[:-len('.weights.h5')]}.tmp.weights.h5")
+            tmp = path.with_name(f".{path.name[: -len('.weights.h5')]}.tmp.weights.h5")
             model.save_weights(tmp, overwrite=True)
         else:
             model.save(tmp, overwrite=True)

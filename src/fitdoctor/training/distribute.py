@@ -21,7 +21,9 @@ def get_strategy(kind: str, *, cpu_devices: int = 2):
     import tensorflow as tf
 
     if kind not in KINDS:
-        raise UserError(f"The 'distribute' parameter of train must be one of none, mirrored, multi_worker. Got {kind!r} instead.")
+        raise UserError(
+            f"The 'distribute' parameter of train must be one of none, mirrored, multi_worker. Got {kind!r} instead."
+        )
     if kind == "none":
         return tf.distribute.get_strategy()
     if kind == "mirrored":
@@ -36,8 +38,10 @@ def get_strategy(kind: str, *, cpu_devices: int = 2):
         devices = [d.name for d in tf.config.list_logical_devices("CPU")]
         return tf.distribute.MirroredStrategy(devices=devices[:cpu_devices] if len(devices) > 1 else devices)
     if "TF_CONFIG" not in os.environ:
-        raise UserError("--distribute multi_worker needs the TF_CONFIG environment variable on each worker "
-                        '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}).')
+        raise UserError(
+            "--distribute multi_worker needs the TF_CONFIG environment variable on each worker "
+            '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}).'
+        )
     try:
         json.loads(os.environ["TF_CONFIG"])
     except json.JSONDecodeError as exc:
@@ -49,5 +53,8 @@ def is_chief() -> bool:
     """Whether this process writes the run directory (worker 0, or no TF_CONFIG)."""
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     task = config.get("task", {})
-    return task.get("type", "worker") in ("chief",) or (task.get("type", "worker") == "worker" and task.get("index", 0) == 0
-                                                        and "chief" not in config.get("cluster", {}))
+    return task.get("type", "worker") in ("chief",) or (
+        task.get("type", "worker") == "worker"
+        and task.get("index", 0) == 0
+        and "chief" not in config.get("cluster", {})
+    )

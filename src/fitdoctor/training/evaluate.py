@@ -22,8 +22,15 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, class_names: 
     recall = np.divide(tp, real_pos, out=np.zeros(k), where=real_pos > 0)
     denom = precision + recall
     f1 = np.divide(2 * precision * recall, denom, out=np.zeros(k), where=denom > 0)
-    per_class = {name: {"precision": round(float(precision[i]), 4), "recall": round(float(recall[i]), 4),
-                        "f1": round(float(f1[i]), 4), "support": int(real_pos[i])} for i, name in enumerate(class_names)}
+    per_class = {
+        name: {
+            "precision": round(float(precision[i]), 4),
+            "recall": round(float(recall[i]), 4),
+            "f1": round(float(f1[i]), 4),
+            "support": int(real_pos[i]),
+        }
+        for i, name in enumerate(class_names)
+    }
     return {
         "accuracy": round(float(tp.sum() / max(cm.sum(), 1)), 4),
         "macro_precision": round(float(precision.mean()), 4),
@@ -52,6 +59,15 @@ def evaluate_split(model, data, split: str, *, one_hot: bool, batch_size: int = 
     out["samples"] = int(len(y))
     order = np.argsort(-per_sample)[:worst]
     paths = getattr(data, "paths", {}).get(split) or [""] * len(y)
-    out["worst"] = [{"index": int(i), "path": paths[int(i)], "true": data.class_names[int(y[i])], "predicted": data.class_names[int(pred[i])],
-                     "loss": round(float(per_sample[i]), 4)} for i in order if pred[i] != y[i]]
+    out["worst"] = [
+        {
+            "index": int(i),
+            "path": paths[int(i)],
+            "true": data.class_names[int(y[i])],
+            "predicted": data.class_names[int(pred[i])],
+            "loss": round(float(per_sample[i]), 4),
+        }
+        for i in order
+        if pred[i] != y[i]
+    ]
     return out

@@ -18,8 +18,8 @@ def enable(model, strategy, sample_batch) -> None:
     """Apply both work-arounds for this model (idempotent for the module-level one)."""
     global _PATCHED
     import tensorflow as tf
-    from keras.src.backend.tensorflow import trainer as tf_trainer
     from keras import tree
+    from keras.src.backend.tensorflow import trainer as tf_trainer
 
     def build(iterator=None, data_batch=None):
         with strategy.scope():
@@ -32,10 +32,12 @@ def enable(model, strategy, sample_batch) -> None:
 
     def reduce_per_replica(values, strategy, reduction="auto"):
         if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy) and reduction in ("auto", "mean"):
+
             def one(v):
                 if isinstance(v, tf.distribute.DistributedValues):
                     return strategy.reduce("MEAN", v, axis=None)
                 return v
+
             return tree.map_structure(one, values)
         return original(values, strategy, reduction)
 

@@ -69,7 +69,9 @@ def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
         raise UserError(f"Run directory '{run_dir}' is a file. Pass a folder for --run.")
     if run_dir.exists() and any(run_dir.iterdir()):
         if not resume:
-            raise UserError(f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder.")
+            raise UserError(
+                f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder."
+            )
         return load_state(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     return None
@@ -148,20 +150,31 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     with strategy.scope():
         built = build_model(spec, data.num_classes, input_shape)
         if state and (run_dir / "last.keras").exists():
-            built.model = recompile(keras.saving.load_model(run_dir / "last.keras"), spec, data.num_classes, built.one_hot)
+            built.model = recompile(
+                keras.saving.load_model(run_dir / "last.keras"), spec, data.num_classes, built.one_hot
+            )
             log(f"Resuming '{run_dir}' after epoch {done}.")
     for w in built.warnings:
         log(f"Warning: {w}")
     write_text(run_dir / "spec.yaml", spec.to_yaml())
-    info = {"num_classes": data.num_classes, "class_names": data.class_names, "loss": built.loss_name,
-            "data": str(data_dir.resolve()), "counts": data.counts, "seed": seed, "finished": False,
-            "one_hot": built.one_hot, "distribute": spec.raw["distribute"]}
+    info = {
+        "num_classes": data.num_classes,
+        "class_names": data.class_names,
+        "loss": built.loss_name,
+        "data": str(data_dir.resolve()),
+        "counts": data.counts,
+        "seed": seed,
+        "finished": False,
+        "one_hot": built.one_hot,
+        "distribute": spec.raw["distribute"],
+    }
     write_json(run_info_path, info)
     batch = int(d["batch_size"])
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
-    train_ds = data.dataset("train", batch_size=batch, shuffle=True, seed=seed, one_hot=built.one_hot,
-                            augment=built.augmentation).with_options(options)
+    train_ds = data.dataset(
+        "train", batch_size=batch, shuffle=True, seed=seed, one_hot=built.one_hot, augment=built.augmentation
+    ).with_options(options)
     val_ds = data.dataset("val", batch_size=batch, one_hot=built.one_hot).with_options(options)
     x_sample = data.arrays["train"][0][:SAMPLE_SIZE].astype("float32") / 255.0
     y_sample = data.arrays["train"][1][:SAMPLE_SIZE]
@@ -169,16 +182,21 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
         y_sample = np.eye(data.num_classes, dtype="float32")[y_sample]
     user_callbacks = make_callbacks(spec)
     ck = checkpoint_settings(spec)
-    checkpoint = AtomicModelCheckpoint(str(run_dir / "best.keras"), monitor=ck["monitor"], mode=ck["mode"],
-                                       save_best_only=True, verbose=0)
+    checkpoint = AtomicModelCheckpoint(
+        str(run_dir / "best.keras"), monitor=ck["monitor"], mode=ck["mode"], save_best_only=True, verbose=0
+    )
     multi_worker = spec.raw["distribute"] == "multi_worker"
     if multi_worker:
         from fitdoctor.training import mwms_compat
 
         mwms_compat.enable(built.model, strategy, (x_sample, y_sample))
-    doctor = FitDoctor(path=run_dir / "diagnosis.json", sample=None if multi_worker else (x_sample, y_sample),
-                       num_classes=data.num_classes,
-                       verbose=1, log=log)
+    doctor = FitDoctor(
+        path=run_dir / "diagnosis.json",
+        sample=None if multi_worker else (x_sample, y_sample),
+        num_classes=data.num_classes,
+        verbose=1,
+        log=log,
+    )
     history = committed_history(run_dir, done) if state else {}
     doctor.initial_history = {k: list(v) for k, v in history.items()}
     doctor.initial_flagged = dict(state.get("flagged", {})) if state else {}
@@ -189,8 +207,16 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     counts = np.bincount(data.arrays["train"][1], minlength=data.num_classes)
     class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
     start = time.perf_counter()
-    built.model.fit(train_ds, validation_data=val_ds, epochs=total, initial_epoch=done, callbacks=callbacks,
-                    class_weight=class_weight, shuffle=False, verbose=0)
+    built.model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=total,
+        initial_epoch=done,
+        callbacks=callbacks,
+        class_weight=class_weight,
+        shuffle=False,
+        verbose=0,
+    )
     seconds = time.perf_counter() - start
     best_path = run_dir / "best.keras"
     best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
@@ -201,13 +227,22 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     if doctor.diagnosis is not None:
         doctor.write(run_dir / "diagnosis.json")
     epochs_run = len(next(iter(saver.history.values()), []))
-    info.update({"finished": True, "epochs_run": epochs_run, "fit_seconds": round(seconds, 2),
-                 "stopped_early": epochs_run < total, "doctor_seconds": round(doctor.seconds, 3)})
+    info.update(
+        {
+            "finished": True,
+            "epochs_run": epochs_run,
+            "fit_seconds": round(seconds, 2),
+            "stopped_early": epochs_run < total,
+            "doctor_seconds": round(doctor.seconds, 3),
+        }
+    )
     write_json(run_info_path, info)
     verdict = doctor.diagnosis.verdict if doctor.diagnosis else "?"
     acc = metrics.get("accuracy", metrics["val"]["accuracy"])
-    log(f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {verdict}; "
-        f"{metrics.get('split', 'val')} accuracy {acc:.4f}. Run: {run_dir}")
+    log(
+        f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {verdict}; "
+        f"{metrics.get('split', 'val')} accuracy {acc:.4f}. Run: {run_dir}"
+    )
     return RunResult(run_dir, saver.history, doctor.diagnosis, metrics, epochs_run, built.warnings)
 
 

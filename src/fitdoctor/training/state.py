@@ -92,7 +92,11 @@ class RunState(keras.callbacks.Callback):
                 for key, value in saved.items():
                     if key != "class":
                         setattr(cb, key, _unplain(value))
-                if type(cb).__name__ == "EarlyStopping" and cb.restore_best_weights and (self.run_dir / ES_WEIGHTS).exists():
+                if (
+                    type(cb).__name__ == "EarlyStopping"
+                    and cb.restore_best_weights
+                    and (self.run_dir / ES_WEIGHTS).exists()
+                ):
                     current = self.model.get_weights()
                     self.model.load_weights(self.run_dir / ES_WEIGHTS)
                     cb.best_weights = self.model.get_weights()
@@ -114,9 +118,12 @@ class RunState(keras.callbacks.Callback):
                     self._es_best[id(cb)] = cb.best
         write_text(self.run_dir / "history.csv", history_csv(self.history))
         write_json(self.run_dir / "history.json", self.history)
-        state = {"epoch": epoch + 1, "callbacks": callback_states(self.tracked),
-                 "flagged": dict(self.doctor.flagged) if self.doctor else {},
-                 "optimizer_iterations": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))}
+        state = {
+            "epoch": epoch + 1,
+            "callbacks": callback_states(self.tracked),
+            "flagged": dict(self.doctor.flagged) if self.doctor else {},
+            "optimizer_iterations": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
+        }
         write_json(self.run_dir / "state.json", state)
         if self.on_epoch:
             self.on_epoch(epoch, logs or {})

@@ -43,8 +43,13 @@ class Treatment:
     run_dir: str = ""
 
     def to_dict(self) -> dict:
-        return {"rounds": self.rounds, "chosen_round": self.chosen_round, "before": self.before,
-                "after": self.after, "stop_reason": self.stop_reason}
+        return {
+            "rounds": self.rounds,
+            "chosen_round": self.chosen_round,
+            "before": self.before,
+            "after": self.after,
+            "stop_reason": self.stop_reason,
+        }
 
 
 def _score(val: dict) -> tuple[float, float]:
@@ -60,8 +65,13 @@ def _spec_diff(old: dict, new: dict) -> str:
 
 def _load(path: Path) -> Treatment:
     data = json.loads(path.read_text(encoding="utf-8"))
-    return Treatment(rounds=data["rounds"], chosen_round=data.get("chosen_round"), before=data.get("before", {}),
-                     after=data.get("after", {}), stop_reason=data.get("stop_reason", ""))
+    return Treatment(
+        rounds=data["rounds"],
+        chosen_round=data.get("chosen_round"),
+        before=data.get("before", {}),
+        after=data.get("after", {}),
+        stop_reason=data.get("stop_reason", ""),
+    )
 
 
 def _default_evaluate(model_path: Path, data_dir: Path, spec: Spec, one_hot: bool) -> dict:
@@ -120,7 +130,9 @@ def fix(
     record_path = run_dir / "treatment.json"
     if run_dir.exists() and any(run_dir.iterdir()):
         if not resume:
-            raise UserError(f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder.")
+            raise UserError(
+                f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder."
+            )
         record = _load(record_path) if record_path.exists() else Treatment()
     else:
         record = Treatment()
@@ -147,8 +159,13 @@ def fix(
                     prev["_finding"] = diagnose(run_dir / "rounds" / f"{k - 1:02d}").primary
                 finding = prev["_finding"]
                 new_raw, applied = choose(specs[-1], finding)
-                current.update({"spec": new_raw, "remedies": [a.to_dict() for a in applied],
-                                "spec_diff": _spec_diff(specs[-1], new_raw)})
+                current.update(
+                    {
+                        "spec": new_raw,
+                        "remedies": [a.to_dict() for a in applied],
+                        "spec_diff": _spec_diff(specs[-1], new_raw),
+                    }
+                )
             used = sum(r.get("epochs", 0) for r in record.rounds)
             current["spec"]["fit"]["epochs"] = min(int(current["spec"]["fit"]["epochs"]), max(1, budget - used))
             record.rounds.append(current)
@@ -160,13 +177,27 @@ def fix(
             else:
                 say("round 0: training the spec as given")
         round_dir = run_dir / "rounds" / f"{k:02d}"
-        result = trainer(Spec(current["spec"]), data, round_dir, seed=seed, resume=round_dir.exists(),
-                         evaluate_test=False, echo=(lambda line: say(f"  {line}")) if echo else None)
+        result = trainer(
+            Spec(current["spec"]),
+            data,
+            round_dir,
+            seed=seed,
+            resume=round_dir.exists(),
+            evaluate_test=False,
+            echo=(lambda line: say(f"  {line}")) if echo else None,
+        )
         d = diagnose(round_dir, lang=language)
         val = result.metrics.get("val", result.metrics)
-        current.update({"finished": True, "verdict": d.verdict, "findings": [f.to_dict() for f in d.findings],
-                        "epochs": result.epochs, "val": {"loss": val.get("loss"), "accuracy": val.get("accuracy")},
-                        "summary": d.primary.summary})
+        current.update(
+            {
+                "finished": True,
+                "verdict": d.verdict,
+                "findings": [f.to_dict() for f in d.findings],
+                "epochs": result.epochs,
+                "val": {"loss": val.get("loss"), "accuracy": val.get("accuracy")},
+                "summary": d.primary.summary,
+            }
+        )
         current["_finding"] = d.primary
         score = _score(current["val"])
         if best_score is None or score > best_score:

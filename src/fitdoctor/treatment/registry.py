@@ -8,11 +8,31 @@ from dataclasses import dataclass
 
 from fitdoctor.diagnosis.prescriptions import rank, spec_context
 
-MODULES = ("augmentation", "dropout", "l2", "early_stopping", "lower_lr", "shrink", "widen", "more_epochs",
-           "less_dropout", "higher_lr", "better_init", "batchnorm", "clipnorm", "larger_batch")
+MODULES = (
+    "augmentation",
+    "dropout",
+    "l2",
+    "early_stopping",
+    "lower_lr",
+    "shrink",
+    "widen",
+    "more_epochs",
+    "less_dropout",
+    "higher_lr",
+    "better_init",
+    "batchnorm",
+    "clipnorm",
+    "larger_batch",
+)
 REMEDIES = {m.ID: m for m in (importlib.import_module(f"fitdoctor.treatment.remedies.{name}") for name in MODULES)}
-PER_ROUND = {"overfitting": 2, "underfitting": 2, "unstable": 2, "diverged": 2, "still_improving": 1,
-             "insufficient_data": 1}
+PER_ROUND = {
+    "overfitting": 2,
+    "underfitting": 2,
+    "unstable": 2,
+    "diverged": 2,
+    "still_improving": 1,
+    "insufficient_data": 1,
+}
 
 
 @dataclass
@@ -52,14 +72,16 @@ def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict
 def _because(finding) -> str:
     ev = finding.evidence
     if finding.kind == "overfitting":
-        return (f"overfitting since epoch {finding.onset_epoch} ({ev['monitor'].replace('_', ' ')} "
-                f"+{ev['val_rise'] * 100:.0f}% from its best while train {ev['train_change_since_best'] * 100:+.0f}%)")
+        return (
+            f"overfitting since epoch {finding.onset_epoch} ({ev['monitor'].replace('_', ' ')} "
+            f"+{ev['val_rise'] * 100:.0f}% from its best while train {ev['train_change_since_best'] * 100:+.0f}%)"
+        )
     if finding.kind == "underfitting":
         return f"underfitting ({finding.form.replace('_', ' ')}, train loss {ev['train_end']:.3g})"
     if finding.kind == "still_improving":
         return f"still improving ({ev['recent_drop'] * 100:.0f}% over the last {ev['window']} epochs)"
     if finding.kind == "unstable":
-        return f"unstable ({ev['spikes']} loss spikes, oscillation {ev['oscillation']:.1f})"
+        return f"unstable ({ev['spikes']} loss spikes, {ev.get('val_spikes', 0)} validation spikes, oscillation {ev['oscillation']:.1f})"
     if finding.kind == "diverged":
         return f"diverged ({finding.form} at epoch {finding.onset_epoch})"
     return finding.kind

@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from fitdoctor.model.spec import entry
 
-DEFAULT_LR = {"adam": 0.001, "adamw": 0.001, "sgd": 0.01, "rmsprop": 0.001, "adagrad": 0.001, "nadam": 0.001,
-              "adamax": 0.001, "adadelta": 0.001, "ftrl": 0.001, "lion": 0.0001}
+DEFAULT_LR = {
+    "adam": 0.001,
+    "adamw": 0.001,
+    "sgd": 0.01,
+    "rmsprop": 0.001,
+    "adagrad": 0.001,
+    "nadam": 0.001,
+    "adamax": 0.001,
+    "adadelta": 0.001,
+    "ftrl": 0.001,
+    "lion": 0.0001,
+}
 TRAINABLE = ("Dense", "Conv2D", "Conv1D", "Conv3D", "SeparableConv2D", "DepthwiseConv2D")
 
 

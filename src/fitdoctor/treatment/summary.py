@@ -12,8 +12,14 @@ def summary_text(record: dict, lang: str = "en") -> str:
         if not r.get("finished"):
             continue
         verdict = t(f"verdict.{r['verdict']}", lang)
-        head = t("fix.round", lang, round=r["round"], verdict=verdict, epochs=r["epochs"],
-                 val_acc=f"{r['val']['accuracy']:.4f}")
+        head = t(
+            "fix.round",
+            lang,
+            round=r["round"],
+            verdict=verdict,
+            epochs=r["epochs"],
+            val_acc=f"{r['val']['accuracy']:.4f}",
+        )
         lines.append(head)
         for rem in r.get("remedies", []):
             lines.append(f"    + {rem['change']}")
@@ -23,8 +29,15 @@ def summary_text(record: dict, lang: str = "en") -> str:
         before = record["before"]["test"]["accuracy"]
         after = record["after"]["test"]["accuracy"]
         lines.append(t("fix.chosen", lang, round=record["chosen_round"]))
-        lines.append(t("fix.before_after", lang, before=f"{before:.4f}", after=f"{after:.4f}",
-                       delta=f"{(after - before) * 100:+.1f}"))
+        lines.append(
+            t(
+                "fix.before_after",
+                lang,
+                before=f"{before:.4f}",
+                after=f"{after:.4f}",
+                delta=f"{(after - before) * 100:+.1f}",
+            )
+        )
     if record.get("stop_reason"):
         lines.append(t("fix.stopped", lang, reason=record["stop_reason"]))
     return "\n".join(lines)

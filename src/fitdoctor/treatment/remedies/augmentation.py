@@ -3,8 +3,11 @@ or letter is another symbol, so grayscale data gets rotations, shifts and zoom o
 
 ID = "augmentation"
 KINDS = ("overfitting",)
-BASE = [{"RandomRotation": {"factor": 0.05}}, {"RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1}},
-        {"RandomZoom": {"height_factor": 0.1}}]
+BASE = [
+    {"RandomRotation": {"factor": 0.05}},
+    {"RandomTranslation": {"height_factor": 0.1, "width_factor": 0.1}},
+    {"RandomZoom": {"height_factor": 0.1}},
+]
 
 
 def apply(raw: dict, finding) -> str | None:

@@ -1,0 +1,312 @@
+"""Diagnosis quality and speed: fitdoctor against the peers' rules, on the same files.
+
+Sets: the OverfitGuard simulated histories (../shared/datasets/overfitguard-simulated, 419 files,
+labelled overfit / non_overfit) and fitdoctor's own corpus of real Keras trainings
+(benchmarks/corpus, made by make_corpus.py, one designed verdict per run). One set of
+settings for everything. Peers: always "overfit", UMLAUT's one-epoch rule, Prechelt's
+GL5 / GL20 / UP3 stopping criteria, and Keras EarlyStopping(patience=10) firing.
+
+    python benchmarks/diagnosis_bench.py     # writes benchmarks/results/diagnosis.{md,json} and corpus_curves.png
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from fitdoctor.diagnosis.engine import diagnose
+
+HERE = Path(__file__).resolve().parent
+OVERFITGUARD = HERE.parents[1] / "shared" / "datasets" / "overfitguard-simulated"
+RESULTS = HERE / "results"
+
+
+def _series(data: dict) -> tuple[np.ndarray, np.ndarray]:
+    if "train_metric" in data:
+        return np.array(data[data["train_metric"]], float), np.array(data[data["monitor_metric"]], float)
+    h = data["history"]
+    return np.array(h["loss"], float), np.array(h["val_loss"], float)
+
+
+def always(t, v) -> bool:
+    return True
+
+
+def umlaut(t, v) -> bool:
+    """UMLAUT: validation loss goes up for one epoch while training loss goes down."""
+    return bool(np.any((np.diff(v) > 0) & (np.diff(t) < 0)))
+
+
+def gl(alpha: float):
+    def rule(t, v) -> bool:
+        """Prechelt GL_alpha: 100 * (E_va(t) / min E_va - 1) > alpha at some epoch."""
+        best = np.minimum.accumulate(v)
+        return bool(np.any(100 * (v / best - 1) > alpha))
+
+    return rule
+
+
+def up(s: int, k: int = 5):
+    def rule(t, v) -> bool:
+        """Prechelt UP_s: validation error up at the end of s successive strips of length k."""
+        ends = v[k - 1 :: k]
+        run = 0
+        for a, b in zip(ends[:-1], ends[1:], strict=True):
+            run = run + 1 if b > a else 0
+            if run >= s:
+                return True
+        return False
+
+    return rule
+
+
+def early_stopping(patience: int = 10):
+    def rule(t, v) -> bool:
+        """keras.callbacks.EarlyStopping(monitor='val_loss', patience) would stop training."""
+        best, wait = np.inf, 0
+        for x in v:
+            if x < best:
+                best, wait = x, 0
+            else:
+                wait += 1
+                if wait >= patience:
+                    return True
+        return False
+
+    return rule
+
+
+PEERS = {
+    "always overfit": always,
+    "UMLAUT one-epoch": umlaut,
+    "Prechelt GL5": gl(5),
+    "Prechelt GL20": gl(20),
+    "Prechelt UP3": up(3),
+    "EarlyStopping(patience=10)": early_stopping(10),
+}
+
+
+def f1(pred: list[bool], truth: list[bool]) -> dict:
+    tp = sum(p and y for p, y in zip(pred, truth, strict=True))
+    fp = sum(p and not y for p, y in zip(pred, truth, strict=True))
+    fn = sum(y and not p for p, y in zip(pred, truth, strict=True))
+    return {"f1": round(2 * tp / max(2 * tp + fp + fn, 1), 3), "tp": tp, "fp": fp, "fn": fn}
+
+
+def load_overfitguard() -> list[dict]:
+    out = []
+    for label in ("overfit", "non_overfit"):
+        for path in sorted(glob.glob(str(OVERFITGUARD / label / "*.json"))):
+            out.append({"path": path, "overfit": label == "overfit", "data": json.loads(Path(path).read_text())})
+    return out
+
+
+def load_corpus() -> list[dict]:
+    out = []
+    for path in sorted((HERE / "corpus").glob("*.json")):
+        data = json.loads(path.read_text())
+        out.append({"path": str(path), "label": data["label"], "overfit": data["label"] == "overfitting", "data": data})
+    return out
+
+
+def score_overfitting(items: list[dict], diag) -> dict:
+    truth = [x["overfit"] for x in items]
+    table = {}
+    fd = [any(f.kind == "overfitting" for f in d.findings) for d in diag]
+    table["fitdoctor"] = f1(fd, truth)
+    for name, rule in PEERS.items():
+        preds = []
+        for x in items:
+            t, v = _series(x["data"])
+            ok = np.isfinite(v) & np.isfinite(t)
+            preds.append(rule(t[ok], v[ok]) if ok.sum() >= 2 else False)
+        table[name] = f1(preds, truth)
+    return table
+
+
+def live_use(corpus: list[dict]) -> dict:
+    rows = []
+    for x in corpus:
+        if x["label"] != "overfitting":
+            continue
+        v = np.array(x["data"]["history"]["val_loss"], float)
+        best = int(np.argmin(v)) + 1
+        flagged = x["data"]["live_flagged"].get("overfitting")
+        es_stop = _es_stop_epoch(v, 10)
+        restored = int(np.argmin(v[:flagged])) + 1 if flagged else None
+        rows.append(
+            {
+                "run": Path(x["path"]).stem,
+                "best_epoch": best,
+                "flagged": flagged,
+                "delay": None if flagged is None else flagged - best,
+                "earlystopping_stops": es_stop,
+                "epochs_saved": None if flagged is None or es_stop is None else es_stop - flagged,
+                "restored_is_best": restored == best,
+            }
+        )
+    delays = [r["delay"] for r in rows if r["delay"] is not None]
+    saved = [r["epochs_saved"] for r in rows if r["epochs_saved"] is not None]
+    return {
+        "runs": rows,
+        "flagged": sum(r["flagged"] is not None for r in rows),
+        "total": len(rows),
+        "within_3": sum(0 <= d <= 3 for d in delays),
+        "median_delay": float(np.median(delays)) if delays else None,
+        "mean_epochs_saved": float(np.mean(saved)) if saved else None,
+        "restored_best": sum(r["restored_is_best"] for r in rows),
+    }
+
+
+def _es_stop_epoch(v: np.ndarray, patience: int) -> int | None:
+    best, wait = np.inf, 0
+    for i, x in enumerate(v):
+        if x < best:
+            best, wait = x, 0
+        else:
+            wait += 1
+            if wait >= patience:
+                return i + 1
+    return None
+
+
+def speed() -> dict:
+    files = sorted(glob.glob(str(OVERFITGUARD / "*" / "*.json")))[:100]
+    with tempfile.TemporaryDirectory() as tmp:
+        for i, f in enumerate(files):
+            shutil.copy(f, Path(tmp) / f"{i:03d}.json")
+        start = time.perf_counter()
+        proc = subprocess.run(
+            [sys.executable, "-m", "fitdoctor", "diagnose", "--json", *sorted(glob.glob(f"{tmp}/*.json"))],
+            capture_output=True,
+            text=True,
+        )
+        seconds = time.perf_counter() - start
+        code = "import sys, fitdoctor.cli as c; c.main(sys.argv[1:]); print('tensorflow' in sys.modules)"
+        tf = subprocess.run(
+            [sys.executable, "-c", code, "diagnose", "--json", files[0]], capture_output=True, text=True
+        )
+    return {
+        "histories": len(files),
+        "epochs_each": 1000,
+        "seconds": round(seconds, 2),
+        "exit_code": proc.returncode,
+        "lines": len(proc.stdout.splitlines()),
+        "imports_tensorflow": tf.stdout.strip().endswith("True"),
+    }
+
+
+def contact_sheet(corpus: list[dict], diag, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    cols = 7
+    rows = (len(corpus) + cols - 1) // cols
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 2.4, rows * 1.9), dpi=80, squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, x, d in zip(axes.ravel(), corpus, diag, strict=False):
+        ax.axis("on")
+        h = x["data"]["history"]
+        ax.plot(np.array(h["loss"], float), color="#2f6db5", lw=1)
+        ax.plot(np.array(h["val_loss"], float), color="#e07b39", lw=1)
+        ok = "" if d.verdict == x["label"] else " ✗"
+        ax.set_title(f"{Path(x['path']).stem[:24]}\n{x['label']} / {d.verdict}{ok}", fontsize=6)
+        ax.tick_params(labelsize=5)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+
+
+def main() -> int:
+    RESULTS.mkdir(exist_ok=True)
+    og = load_overfitguard()
+    og_diag = [diagnose(x["data"], lang="en") for x in og]
+    corpus = load_corpus()
+    c_diag = [diagnose(x["data"]["history"], lang="en", num_classes=x["data"]["num_classes"]) for x in corpus]
+    correct = [d.verdict == x["label"] for x, d in zip(corpus, c_diag, strict=True)]
+    per_label = {}
+    for x, d in zip(corpus, c_diag, strict=True):
+        row = per_label.setdefault(x["label"], {"runs": 0, "correct": 0, "verdicts": {}})
+        row["runs"] += 1
+        row["correct"] += d.verdict == x["label"]
+        row["verdicts"][d.verdict] = row["verdicts"].get(d.verdict, 0) + 1
+    result = {
+        "overfitguard": score_overfitting(og, og_diag),
+        "corpus_overfitting": score_overfitting(corpus, c_diag),
+        "corpus_verdict_accuracy": round(sum(correct) / len(correct), 3) if corpus else None,
+        "corpus_runs": len(corpus),
+        "corpus_datasets": sorted({x["data"]["dataset"] for x in corpus}),
+        "corpus_optimizers": sorted({x["data"]["optimizer"] for x in corpus}),
+        "corpus_per_label": per_label,
+        "corpus_misses": [
+            {"run": Path(x["path"]).stem, "label": x["label"], "verdict": d.verdict}
+            for x, d, ok in zip(corpus, c_diag, correct, strict=True)
+            if not ok
+        ],
+        "live": live_use(corpus),
+        "speed": speed(),
+    }
+    (RESULTS / "diagnosis.json").write_text(json.dumps(result, indent=2) + "\n")
+    if corpus:
+        contact_sheet(corpus, c_diag, RESULTS / "corpus_curves.png")
+    lines = [
+        "# Diagnosis benchmark",
+        "",
+        f"Run: {time.strftime('%Y-%m-%d %H:%M')} on {os.cpu_count()} cores.",
+        "",
+        "## Overfitting F1 (whole history, yes/no)",
+        "",
+        "| rule | OverfitGuard (419) | corpus (%d) |" % len(corpus),
+        "| --- | --- | --- |",
+    ]
+    for name in result["overfitguard"]:
+        a, b = result["overfitguard"][name], result["corpus_overfitting"][name]
+        lines.append(
+            f"| {name} | {a['f1']:.3f} (fp {a['fp']}, fn {a['fn']}) | {b['f1']:.3f} (fp {b['fp']}, fn {b['fn']}) |"
+        )
+    lines += [
+        "",
+        f"## Corpus: primary verdict correct in {sum(correct)}/{len(correct)} runs "
+        f"({result['corpus_verdict_accuracy']:.1%})",
+        "",
+        "| label | runs | correct | verdicts given |",
+        "| --- | --- | --- | --- |",
+    ]
+    for label, row in sorted(per_label.items()):
+        lines.append(f"| {label} | {row['runs']} | {row['correct']} | {row['verdicts']} |")
+    live = result["live"]
+    lines += [
+        "",
+        "## Live use (FitDoctor callback, overfitting runs of the corpus)",
+        "",
+        f"- flagged: {live['flagged']}/{live['total']}; within 3 epochs of the minimum validation loss: "
+        f"{live['within_3']}/{live['total']}; median delay {live['median_delay']} epochs",
+        f"- epochs saved against EarlyStopping(patience=10): mean {live['mean_epochs_saved']}",
+        f"- restoring the best weights at the flag gives the best epoch in {live['restored_best']}/{live['total']} runs",
+        "",
+        "## Speed",
+        "",
+        f"- {result['speed']['histories']} histories x 1,000 epochs in one `fitdoctor diagnose --json` "
+        f"call: {result['speed']['seconds']} s (exit {result['speed']['exit_code']}); imports TensorFlow: "
+        f"{result['speed']['imports_tensorflow']}",
+        "",
+    ]
+    (RESULTS / "diagnosis.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

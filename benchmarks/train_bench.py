@@ -1,0 +1,151 @@
+"""Training against a plain hand-written Keras script, as ratios measured in one run.
+
+- `fitdoctor train` on the bundled digits vs a plain script with the same model and
+  `keras.utils.image_dataset_from_directory`: samples/s of `fit` (ratio >= 1.0 wanted);
+- the FitDoctor callback with gradient sampling on: fit time with / without (<= 1.03 wanted);
+- peak memory of the whole run vs the plain script (<= 1.2x wanted).
+
+    python benchmarks/train_bench.py
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+EPOCHS = 6
+SPEC = f"""\
+data: {{image_size: [28, 28], color_mode: grayscale, batch_size: 64}}
+model:
+  - Conv2D: {{filters: 16, kernel_size: 3, activation: relu}}
+  - MaxPooling2D: {{pool_size: 2}}
+  - Flatten
+  - Dense: {{units: 64, activation: relu}}
+  - Dense: {{units: auto, activation: softmax}}
+compile: {{optimizer: Adam, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}}
+fit: {{epochs: {EPOCHS}}}
+"""
+PLAIN = f"""
+import os, sys, time, resource, json
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import keras
+split = sys.argv[1]
+train = keras.utils.image_dataset_from_directory(split + "/train", image_size=(28, 28), color_mode="grayscale",
+                                                 batch_size=64, seed=1, verbose=False).map(lambda x, y: (x / 255.0, y))
+val = keras.utils.image_dataset_from_directory(split + "/val", image_size=(28, 28), color_mode="grayscale",
+                                               batch_size=64, verbose=False).map(lambda x, y: (x / 255.0, y))
+model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
+                          keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+start = time.perf_counter()
+model.fit(train, validation_data=val, epochs={EPOCHS}, verbose=0)
+print(json.dumps({{"fit_seconds": time.perf_counter() - start,
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}))
+"""
+FITDOCTOR = """
+import sys, json, resource
+from fitdoctor.training.run import train
+r = train(sys.argv[1], sys.argv[2], sys.argv[3], seed=1, echo=None)
+info = json.load(open(sys.argv[3] + "/run.json"))
+print(json.dumps({"fit_seconds": info["fit_seconds"], "doctor_seconds": info["doctor_seconds"],
+                  "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+OVERHEAD = """
+import os, sys, time, json
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import keras, numpy as np
+from fitdoctor import FitDoctor
+from fitdoctor.data.demo_set import load_digits
+x, y = load_digits()
+x = (x[..., None] / 255.0).astype("float32"); y = y.astype("int32")
+def run(with_doctor):
+    keras.utils.set_random_seed(1)
+    m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
+                          keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+    m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
+    cbs = [FitDoctor(verbose=0, sample=(x[:64], y[:64]))] if with_doctor else []
+    m.fit(x[:4000], y[:4000], validation_data=(x[4000:], y[4000:]), epochs=1, batch_size=64, verbose=0, callbacks=cbs)
+    start = time.perf_counter()
+    m.fit(x[:4000], y[:4000], validation_data=(x[4000:], y[4000:]), epochs=8, batch_size=64, verbose=0, callbacks=cbs)
+    return time.perf_counter() - start
+times = {True: [], False: []}
+for _ in range(3):
+    for flag in (False, True):
+        times[flag].append(run(flag))
+print(json.dumps({"without_s": min(times[False]), "with_s": min(times[True])}))
+"""
+
+
+def py(code: str, *args: str) -> dict:
+    out = subprocess.run([sys.executable, "-c", code, *args], check=True, capture_output=True, text=True).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def main() -> int:
+    RESULTS.mkdir(exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+        tmp = Path(tmp)
+        subprocess.run([sys.executable, "-m", "fitdoctor", "data", "demo-set", str(tmp / "digits")], check=True)
+        subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "fitdoctor",
+                "data",
+                "split",
+                str(tmp / "digits"),
+                str(tmp / "split"),
+                "--ratio",
+                "0.8",
+                "0.1",
+                "0.1",
+                "--seed",
+                "1",
+            ],
+            check=True,
+            capture_output=True,
+        )
+        (tmp / "spec.yaml").write_text(SPEC)
+        plain, ours = [], []
+        for i in range(2):
+            plain.append(py(PLAIN, str(tmp / "split")))
+            ours.append(py(FITDOCTOR, str(tmp / "spec.yaml"), str(tmp / "split"), str(tmp / f"run{i}")))
+        samples = 4000 * EPOCHS
+        p = min(plain, key=lambda r: r["fit_seconds"])
+        o = min(ours, key=lambda r: r["fit_seconds"])
+        over = py(OVERHEAD)
+    out = {
+        "throughput": {
+            "plain_samples_per_s": round(samples / p["fit_seconds"]),
+            "fitdoctor_samples_per_s": round(samples / o["fit_seconds"]),
+            "ratio": round(p["fit_seconds"] / o["fit_seconds"], 3),
+            "fitdoctor_includes": "FitDoctor callback, atomic checkpoints, state saving after each epoch",
+        },
+        "callback_overhead": {
+            **{k: round(v, 3) for k, v in over.items()},
+            "ratio": round(over["with_s"] / over["without_s"], 3),
+        },
+        "memory": {
+            "plain_peak_mb": round(max(r["peak_mb"] for r in plain)),
+            "fitdoctor_peak_mb": round(max(r["peak_mb"] for r in ours)),
+            "ratio": round(max(r["peak_mb"] for r in ours) / max(r["peak_mb"] for r in plain), 3),
+        },
+        "when": time.strftime("%Y-%m-%d %H:%M"),
+        "cores": os.cpu_count(),
+    }
+    (RESULTS / "train.json").write_text(json.dumps(out, indent=2) + "\n")
+    print(json.dumps(out, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

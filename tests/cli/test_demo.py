@@ -1,0 +1,32 @@
+"""`fitdoctor demo` (what `make demo` runs): the whole story, then a second run that reuses it."""
+
+import re
+import subprocess
+import sys
+import time
+
+
+def test_demo_runs_and_reuses_finished_work(tmp_path):
+    work = tmp_path / "demo"
+    start = time.perf_counter()
+    first = subprocess.run(
+        [sys.executable, "-m", "fitdoctor", "demo", "--workdir", str(work), "--lang", "pt"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    took = time.perf_counter() - start
+    assert first.returncode == 0, first.stderr[-3000:]
+    last = first.stdout.strip().splitlines()[-1]
+    m = re.search(r"Acurácia no teste antes ([0-9.]+), depois ([0-9.]+)\. Rodadas: (.+)\. Relatório: (\S+)", last)
+    assert m, last
+    assert float(m.group(2)) >= float(m.group(1))
+    assert (work / "fix" / "report.pt.html").exists()
+    assert took < 300
+    start = time.perf_counter()
+    again = subprocess.run(
+        [sys.executable, "-m", "fitdoctor", "demo", "--workdir", str(work)], capture_output=True, text=True, timeout=300
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert "already holds a finished treatment" in again.stdout
+    assert time.perf_counter() - start < took / 2
