@@ -268,7 +268,7 @@ def main() -> int:
         "",
         "## Overfitting F1 (whole history, yes/no)",
         "",
-        "| rule | OverfitGuard (419) | corpus (%d) |" % len(corpus),
+        f"| rule | OverfitGuard (419) | corpus ({len(corpus)}) |",
         "| --- | --- | --- |",
     ]
     for name in result["overfitguard"]:
@@ -294,7 +294,8 @@ def main() -> int:
         f"- flagged: {live['flagged']}/{live['total']}; within 3 epochs of the minimum validation loss: "
         f"{live['within_3']}/{live['total']}; median delay {live['median_delay']} epochs",
         f"- epochs saved against EarlyStopping(patience=10): mean {live['mean_epochs_saved']}",
-        f"- restoring the best weights at the flag gives the best epoch in {live['restored_best']}/{live['total']} runs",
+        f"- restoring the best weights at the flag gives the best epoch in "
+        f"{live['restored_best']}/{live['total']} runs",
         "",
         "## Speed",
         "",

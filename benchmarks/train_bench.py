@@ -42,7 +42,8 @@ train = keras.utils.image_dataset_from_directory(split + "/train", image_size=(2
 val = keras.utils.image_dataset_from_directory(split + "/val", image_size=(28, 28), color_mode="grayscale",
                                                batch_size=64, verbose=False).map(lambda x, y: (x / 255.0, y))
 model = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
-                          keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                          keras.layers.Dense(64, activation="relu"),
                           keras.layers.Dense(10, activation="softmax")])
 model.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
 start = time.perf_counter()
@@ -69,7 +70,8 @@ x = (x[..., None] / 255.0).astype("float32"); y = y.astype("int32")
 def run(with_doctor):
     keras.utils.set_random_seed(1)
     m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
-                          keras.layers.MaxPooling2D(2), keras.layers.Flatten(), keras.layers.Dense(64, activation="relu"),
+                          keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
+                          keras.layers.Dense(64, activation="relu"),
                           keras.layers.Dense(10, activation="softmax")])
     m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
     cbs = [FitDoctor(verbose=0, sample=(x[:64], y[:64]))] if with_doctor else []

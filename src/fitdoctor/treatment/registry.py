@@ -81,7 +81,8 @@ def _because(finding) -> str:
     if finding.kind == "still_improving":
         return f"still improving ({ev['recent_drop'] * 100:.0f}% over the last {ev['window']} epochs)"
     if finding.kind == "unstable":
-        return f"unstable ({ev['spikes']} loss spikes, {ev.get('val_spikes', 0)} validation spikes, oscillation {ev['oscillation']:.1f})"
+        spikes = f"{ev['spikes']} loss spikes, {ev.get('val_spikes', 0)} validation spikes"
+        return f"unstable ({spikes}, oscillation {ev['oscillation']:.1f})"
     if finding.kind == "diverged":
         return f"diverged ({finding.form} at epoch {finding.onset_epoch})"
     return finding.kind
