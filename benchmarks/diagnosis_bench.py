@@ -133,14 +133,30 @@ def score_overfitting(items: list[dict], diag) -> dict:
     return table
 
 
+def replay_flag(history: dict, num_classes: int) -> int | None:
+    """The epoch at which the FitDoctor callback first flags overfitting, replayed on a saved history."""
+    from fitdoctor.training.callback import live_findings
+
+    n = len(history["loss"])
+    for epoch in range(1, n + 1):
+        partial = {k: v[:epoch] for k, v in history.items()}
+        d = diagnose(partial, lang="en", num_classes=num_classes)
+        if any(f.kind == "overfitting" for f in live_findings(d)):
+            return epoch
+    return None
+
+
 def live_use(corpus: list[dict]) -> dict:
-    rows = []
+    rows, false_flags = [], []
     for x in corpus:
+        h = x["data"]["history"]
+        v = np.array(h["val_loss"], float)
+        flagged = replay_flag(h, x["data"]["num_classes"])
         if x["label"] != "overfitting":
+            if flagged is not None and x["label"] in ("good_fit", "still_improving", "underfitting"):
+                false_flags.append({"run": Path(x["path"]).stem, "label": x["label"], "flagged": flagged})
             continue
-        v = np.array(x["data"]["history"]["val_loss"], float)
         best = int(np.argmin(v)) + 1
-        flagged = x["data"]["live_flagged"].get("overfitting")
         es_stop = _es_stop_epoch(v, 10)
         restored = int(np.argmin(v[:flagged])) + 1 if flagged else None
         rows.append(
@@ -164,6 +180,7 @@ def live_use(corpus: list[dict]) -> dict:
         "median_delay": float(np.median(delays)) if delays else None,
         "mean_epochs_saved": float(np.mean(saved)) if saved else None,
         "restored_best": sum(r["restored_is_best"] for r in rows),
+        "false_flags": false_flags,
     }
 
 
@@ -294,6 +311,7 @@ def main() -> int:
         f"- flagged: {live['flagged']}/{live['total']}; within 3 epochs of the minimum validation loss: "
         f"{live['within_3']}/{live['total']}; median delay {live['median_delay']} epochs",
         f"- epochs saved against EarlyStopping(patience=10): mean {live['mean_epochs_saved']}",
+        f"- flags on good-fit, still-improving or underfitting runs: {len(live['false_flags'])}",
         f"- restoring the best weights at the flag gives the best epoch in "
         f"{live['restored_best']}/{live['total']} runs",
         "",

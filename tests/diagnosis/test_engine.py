@@ -98,3 +98,14 @@ def test_thousand_epoch_histories_are_fast():
     for _ in range(20):
         diagnose(h, lang="en")
     assert time.perf_counter() - start < 2.0
+
+
+def test_early_warning_fires_two_epochs_after_the_best():
+    from fitdoctor.diagnosis.history import from_dict
+    from fitdoctor.diagnosis.rules import early_overfitting
+
+    loss = [1.0, 0.6, 0.4, 0.3, 0.25, 0.2]
+    assert early_overfitting(from_dict({"loss": loss[:5], "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54]})) is None
+    f = early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54, 0.56]}))
+    assert f is not None and f.form == "early" and f.onset_epoch == 4 and f.evidence["best_epoch"] == 3
+    assert early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.51, 0.53, 0.54]})) is None

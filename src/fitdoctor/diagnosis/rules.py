@@ -21,6 +21,8 @@ OVERFIT_RISE = 0.03  # val loss above its best, relative
 OVERFIT_GIVEBACK = 0.05  # share of the validation improvement given back
 OVERFIT_NOISE_FACTOR = 3.0
 MIN_EPOCHS_AFTER_BEST = 2
+EARLY_RISE = 0.05  # live early warning: validation loss 5% above its best ...
+EARLY_HELD = 2  # ... for the last 2 epochs, with no new best and training loss still falling
 SPIKE_JUMP = 0.25
 UNSTABLE_SPIKES = 2
 UNSTABLE_OSCILLATION = 4.0
@@ -167,6 +169,35 @@ def overfitting(h: History) -> Finding | None:
         if acc_end >= acc_best - 0.005:
             form = "overconfidence"
     return Finding("overfitting", min(confidence, 0.99), best + 2, evidence, form=form)
+
+
+def early_overfitting(h: History) -> Finding | None:
+    """The live early warning: validation loss up 5% from its best on each of the last two epochs.
+
+    Used by the FitDoctor callback next to the full rules, so it can flag (and stop) within a few
+    epochs of the best one; on a finished history the full `overfitting` rule decides.
+    """
+    train, val, kind = monitor(h)
+    if val is None or train is None or len(val) < MIN_EPOCHS or not np.isfinite(val).all():
+        return None
+    best = int(np.argmin(val))
+    if len(val) - 1 - best < EARLY_HELD:
+        return None
+    vmin = float(val[best])
+    held = val[-EARLY_HELD:]
+    if vmin <= 0 or held.min() < (1 + EARLY_RISE) * vmin or not train[-1] < train[best]:
+        return None
+    rise = float(val[-1] / vmin - 1)
+    evidence = {
+        "monitor": f"val_{kind}",
+        "best_epoch": best + 1,
+        "epochs_since_best": len(val) - 1 - best,
+        "val_best": vmin,
+        "val_end": float(val[-1]),
+        "val_rise": rise,
+        "train_change_since_best": float(train[-1] / train[best] - 1) if train[best] else 0.0,
+    }
+    return Finding("overfitting", 0.6, best + 2, evidence, form="early")
 
 
 def unstable(h: History) -> Finding | None:

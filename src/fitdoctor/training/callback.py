@@ -20,6 +20,26 @@ from fitdoctor.diagnosis.messages import t
 from fitdoctor.fsio import write_json
 
 
+WATCHED = ("overfitting", "underfitting", "unstable", "diverged")
+
+
+def live_findings(diagnosis) -> list:
+    """The findings worth flagging during training: the engine's, plus the early overfitting warning.
+
+    A pure function of the diagnosis (and its history), so benchmarks can replay it on saved histories.
+    """
+    from fitdoctor.diagnosis import rules
+    from fitdoctor.diagnosis.summaries import summarise
+
+    found = [f for f in diagnosis.findings if f.kind in WATCHED]
+    if diagnosis.history is not None and not any(f.kind == "overfitting" for f in found):
+        early = rules.early_overfitting(diagnosis.history)
+        if early is not None:
+            early.summary = summarise(early, diagnosis.lang)
+            found.append(early)
+    return found
+
+
 class FitDoctor(keras.callbacks.Callback):
     """Run the diagnosis after each epoch; log findings as they appear; optionally stop.
 
@@ -86,18 +106,19 @@ class FitDoctor(keras.callbacks.Callback):
         data = dict(self.history)
         if self.stats["epochs"]:
             data["fitdoctor_stats"] = self.stats
-        self.diagnosis = diagnose(
-            data, lang=self.lang, num_classes=self.num_classes if (self.num_classes or 0) > 1 else None
-        )
-        for f in self.diagnosis.findings:
-            if f.kind not in self.flagged and f.kind not in ("good_fit", "still_improving", "insufficient_data"):
+        classes = self.num_classes if (self.num_classes or 0) > 1 else None
+        self.diagnosis = diagnose(data, lang=self.lang, num_classes=classes)
+        found = live_findings(self.diagnosis)
+        for f in found:
+            if f.kind not in self.flagged:
                 self.flagged[f.kind] = epoch + 1
                 if self.verbose:
                     self.log(
                         f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, self.diagnosis.lang)}: {f.summary}"
                     )
-        if self.diagnosis.verdict in self.stop_on:
-            self.stopped_reason = self.diagnosis.verdict
+        stop = [f.kind for f in found if f.kind in self.stop_on]
+        if stop:
+            self.stopped_reason = stop[0]
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
                 self.model.set_weights(self.best_weights)

@@ -1,0 +1,166 @@
+"""`fitdoctor fix` on three sick specs, against a blind KerasTuner RandomSearch with the same epochs.
+
+Bundled digits split 0.8/0.1/0.1. For each sick spec and seed: the fix loop's test accuracy
+before (round 0) and after, the epochs it used and its wall time; then KerasTuner RandomSearch
+over the same knobs (dropout, L2, learning rate, units, augmentation on/off), given the same
+total number of epochs, its best model evaluated on the same test split.
+
+    pip install -e '.[bench]' && python benchmarks/treatment_bench.py [SEEDS...]
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+HERE = Path(__file__).resolve().parent
+RESULTS = HERE / "results"
+BASE = "data: {image_size: [28, 28], color_mode: grayscale, batch_size: 64}\n"
+SICK = {
+    "overfit_mlp": BASE
+    + """model:
+  - Flatten
+  - Dense: {units: 1024, activation: relu}
+  - Dense: {units: 1024, activation: relu}
+  - Dense: {units: auto, activation: softmax}
+compile: {optimizer: {Adam: {learning_rate: 0.001}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
+fit: {epochs: 40}
+""",
+    "underfit_bottleneck": BASE
+    + """model:
+  - Flatten
+  - Dense: {units: 4, activation: relu}
+  - Dense: {units: auto, activation: softmax}
+compile: {optimizer: {SGD: {learning_rate: 0.0001}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
+fit: {epochs: 10}
+""",
+    "unstable_sgd": BASE
+    + """model:
+  - Flatten
+  - Dense: {units: 256, activation: relu}
+  - Dense: {units: auto, activation: softmax}
+compile: {optimizer: {SGD: {learning_rate: 1.0, momentum: 0.9}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
+fit: {epochs: 20}
+""",
+}
+TARGET = {
+    "overfit_mlp": "after - before >= 0.02",
+    "underfit_bottleneck": "after >= 0.85",
+    "unstable_sgd": "after >= 0.85",
+}
+
+
+def tuner_run(name: str, data, epochs_total: int, epochs_per_trial: int, seed: int, workdir: Path) -> dict:
+    import keras
+    import keras_tuner as kt
+    import numpy as np
+
+    x, y = data.arrays["train"]
+    xv, yv = data.arrays["val"]
+    xt, yt = data.arrays["test"]
+    x, xv, xt = (a.astype("float32") / 255.0 for a in (x, xv, xt))
+
+    def build(hp):
+        layers = [keras.Input((28, 28, 1))]
+        if hp.Boolean("augmentation"):
+            layers += [keras.layers.RandomRotation(0.05), keras.layers.RandomTranslation(0.1, 0.1)]
+        layers.append(keras.layers.Flatten())
+        l2 = hp.Choice("l2", [0.0, 1e-5, 1e-4, 1e-3])
+        units = hp.Choice("units", [4, 64, 256, 1024])
+        layers.append(
+            keras.layers.Dense(units, activation="relu", kernel_regularizer=keras.regularizers.L2(l2) if l2 else None)
+        )
+        layers.append(keras.layers.Dropout(hp.Choice("dropout", [0.0, 0.2, 0.4, 0.5])))
+        layers.append(keras.layers.Dense(10, activation="softmax"))
+        model = keras.Sequential(layers)
+        lr = hp.Choice("learning_rate", [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 1e-1, 1.0])
+        opt = keras.optimizers.Adam(lr) if name == "overfit_mlp" else keras.optimizers.SGD(lr, momentum=0.9)
+        model.compile(opt, "sparse_categorical_crossentropy", metrics=["accuracy"])
+        return model
+
+    trials = max(1, epochs_total // epochs_per_trial)
+    start = time.perf_counter()
+    tuner = kt.RandomSearch(
+        build,
+        objective="val_accuracy",
+        max_trials=trials,
+        seed=seed,
+        directory=str(workdir),
+        project_name=f"{name}_{seed}",
+        overwrite=True,
+    )
+    tuner.search(x, y, validation_data=(xv, yv), epochs=epochs_per_trial, batch_size=64, verbose=0)
+    best = tuner.get_best_models(1)[0]
+    acc = float(np.mean(best.predict(xt, verbose=0).argmax(1) == yt))
+    return {
+        "trials": trials,
+        "epochs": trials * epochs_per_trial,
+        "test_accuracy": round(acc, 4),
+        "seconds": round(time.perf_counter() - start, 1),
+    }
+
+
+def main() -> int:
+    from fitdoctor.data.demo_set import write_demo_set
+    from fitdoctor.data.loader import load_split
+    from fitdoctor.data.split import split_folder
+    from fitdoctor.tfimport import import_quietly
+    from fitdoctor.treatment.loop import fix
+
+    import_quietly()
+    seeds = [int(s) for s in sys.argv[1:]] or [1, 2, 3]
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / "treatment.json"
+    results = json.loads(path.read_text()) if path.exists() else {}
+    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+        tmp = Path(tmp)
+        write_demo_set(tmp / "digits")
+        split_folder(tmp / "digits", tmp / "split", ratio=(0.8, 0.1, 0.1), seed=1)
+        data = load_split(tmp / "split")
+        for name, spec in SICK.items():
+            for seed in seeds:
+                key = f"{name}/seed{seed}"
+                start = time.perf_counter()
+                record = fix(spec, tmp / "split", tmp / f"{name}_{seed}", seed=seed, echo=None)
+                used = sum(r["epochs"] for r in record.rounds)
+                row = {
+                    "before": record.before["test"]["accuracy"],
+                    "after": record.after["test"]["accuracy"],
+                    "rounds": [r["verdict"] for r in record.rounds],
+                    "chosen_round": record.chosen_round,
+                    "remedies": [[x["change"] for x in r["remedies"]] for r in record.rounds],
+                    "epochs": used,
+                    "seconds": round(time.perf_counter() - start, 1),
+                }
+                per_trial = int(record.rounds[0]["spec"]["fit"]["epochs"])
+                row["kerastuner"] = tuner_run(name, data, used, min(per_trial, max(1, used)), seed, tmp / "kt")
+                results[key] = row
+                path.write_text(json.dumps(results, indent=2) + "\n")
+                print(key, json.dumps(row), flush=True)
+    lines = [
+        "# Treatment benchmark",
+        "",
+        "| sick spec | seed | before | after | epochs | time (s) | KerasTuner test acc "
+        "(same epochs) | KerasTuner time (s) | rounds |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for key, r in sorted(results.items()):
+        name, seed = key.split("/")
+        lines.append(
+            f"| {name} | {seed} | {r['before']:.4f} | {r['after']:.4f} | {r['epochs']} | {r['seconds']} | "
+            f"{r['kerastuner']['test_accuracy']:.4f} | {r['kerastuner']['seconds']} | {' -> '.join(r['rounds'])} |"
+        )
+    lines += ["", "Targets: " + "; ".join(f"{k}: {v}" for k, v in TARGET.items()), ""]
+    (RESULTS / "treatment.md").write_text("\n".join(lines))
+    print("\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
