@@ -45,7 +45,10 @@ fit: {epochs: 10}
   - Flatten
   - Dense: {units: 256, activation: relu}
   - Dense: {units: auto, activation: softmax}
-compile: {optimizer: {SGD: {learning_rate: 1.0, momentum: 0.9}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
+compile:
+  optimizer: {SGD: {learning_rate: 1.0, momentum: 0.9}}
+  loss: SparseCategoricalCrossentropy
+  metrics: [accuracy]
 fit: {epochs: 20}
 """,
 }

@@ -105,7 +105,7 @@ def test_early_warning_fires_two_epochs_after_the_best():
     from fitdoctor.diagnosis.rules import early_overfitting
 
     loss = [1.0, 0.6, 0.4, 0.3, 0.25, 0.2]
-    assert early_overfitting(from_dict({"loss": loss[:5], "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54]})) is None
-    f = early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54, 0.56]}))
+    assert early_overfitting(from_dict({"loss": loss[:4], "val_loss": [1.0, 0.7, 0.5, 0.53]})) is None
+    f = early_overfitting(from_dict({"loss": loss[:5], "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54]}))
     assert f is not None and f.form == "early" and f.onset_epoch == 4 and f.evidence["best_epoch"] == 3
-    assert early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.51, 0.53, 0.54]})) is None
+    assert early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.51, 0.52, 0.54]})) is None

@@ -19,7 +19,6 @@ from fitdoctor.diagnosis.engine import diagnose
 from fitdoctor.diagnosis.messages import t
 from fitdoctor.fsio import write_json
 
-
 WATCHED = ("overfitting", "underfitting", "unstable", "diverged")
 
 
