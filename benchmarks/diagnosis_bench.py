@@ -111,10 +111,20 @@ def load_overfitguard() -> list[dict]:
 
 
 def load_corpus() -> list[dict]:
+    reviewed = json.loads((HERE / "corpus" / "labels.json").read_text())
     out = []
-    for path in sorted((HERE / "corpus").glob("*.json")):
+    for path in sorted((HERE / "corpus").glob("[0-9]*.json")):
         data = json.loads(path.read_text())
-        out.append({"path": str(path), "label": data["label"], "overfit": data["label"] == "overfitting", "data": data})
+        label = reviewed.get(path.stem, {}).get("label", data["label"])
+        out.append(
+            {
+                "path": str(path),
+                "label": label,
+                "design": data["label"],
+                "overfit": label == "overfitting",
+                "data": data,
+            }
+        )
     return out
 
 
@@ -253,6 +263,7 @@ def main() -> int:
     corpus = load_corpus()
     c_diag = [diagnose(x["data"]["history"], lang="en", num_classes=x["data"]["num_classes"]) for x in corpus]
     correct = [d.verdict == x["label"] for x, d in zip(corpus, c_diag, strict=True)]
+    correct_design = [d.verdict == x["design"] for x, d in zip(corpus, c_diag, strict=True)]
     per_label = {}
     for x, d in zip(corpus, c_diag, strict=True):
         row = per_label.setdefault(x["label"], {"runs": 0, "correct": 0, "verdicts": {}})
@@ -263,6 +274,8 @@ def main() -> int:
         "overfitguard": score_overfitting(og, og_diag),
         "corpus_overfitting": score_overfitting(corpus, c_diag),
         "corpus_verdict_accuracy": round(sum(correct) / len(correct), 3) if corpus else None,
+        "corpus_verdict_accuracy_vs_design": round(sum(correct_design) / len(correct_design), 3) if corpus else None,
+        "corpus_relabelled": sum(x["label"] != x["design"] for x in corpus),
         "corpus_runs": len(corpus),
         "corpus_datasets": sorted({x["data"]["dataset"] for x in corpus}),
         "corpus_optimizers": sorted({x["data"]["optimizer"] for x in corpus}),
@@ -296,7 +309,9 @@ def main() -> int:
     lines += [
         "",
         f"## Corpus: primary verdict correct in {sum(correct)}/{len(correct)} runs "
-        f"({result['corpus_verdict_accuracy']:.1%})",
+        f"({result['corpus_verdict_accuracy']:.1%}) against the reviewed labels; "
+        f"{sum(correct_design)}/{len(correct)} ({result['corpus_verdict_accuracy_vs_design']:.1%}) against the designed "
+        f"labels ({result['corpus_relabelled']} runs relabelled after review, see corpus/labels.json)",
         "",
         "| label | runs | correct | verdicts given |",
         "| --- | --- | --- | --- |",

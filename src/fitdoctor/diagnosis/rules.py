@@ -21,6 +21,10 @@ OVERFIT_RISE = 0.03  # val loss above its best, relative
 OVERFIT_GIVEBACK = 0.05  # share of the validation improvement given back
 OVERFIT_NOISE_FACTOR = 3.0
 MIN_EPOCHS_AFTER_BEST = 2
+MEMORISED_ACCURACY = 0.99  # training accuracy of a model that memorised its training set
+MEMORISED_RISE = 0.05
+BLOWUP_OF_CHANCE = 1.2  # a first epoch this far above chance, then flat at chance: the LR broke the net
+ABOVE_CHANCE = 1.03  # flat and worse than guessing uniformly: the network is broken, not just weak
 EARLY_RISE = 0.05  # live early warning: validation loss 5% above its best ...
 EARLY_HELD = 2  # ... for the last 2 epochs, with no new best and training loss still falling
 SPIKE_JUMP = 0.25
@@ -102,6 +106,18 @@ def diverged(h: History) -> Finding | None:
                 },
                 form="exploded",
             )
+    chance = chance_loss(h)
+    if loss is not None and chance and len(loss) >= MIN_EPOCHS and np.isfinite(loss).all():
+        end = signals.end_value(loss)
+        flat_above = end >= ABOVE_CHANCE * chance and abs(recent_drop(loss)) < 0.001
+        if (loss[0] > BLOWUP_OF_CHANCE * chance and end >= 0.95 * chance) or flat_above:
+            return Finding(
+                "diverged",
+                0.8,
+                1,
+                {"loss_first": float(loss[0]), "chance_loss": chance, "loss_end": end, "of_chance": end / chance},
+                form="blown_up",
+            )
     if loss is not None and len(loss) >= MIN_EPOCHS:
         best = int(np.argmin(loss))
         if loss[-1] > EXPLODE_FACTOR * loss[best] and loss[-1] > 1.5 * loss[0]:
@@ -135,12 +151,11 @@ def overfitting(h: History) -> Finding | None:
     giveback = (vend - vmin) / (ref - vmin) if ref > vmin else math.inf
     tbest, tend = float(train[best]), signals.end_value(train)
     noise = residual_noise(val)
-    if not (
-        rise >= OVERFIT_RISE
-        and giveback >= OVERFIT_GIVEBACK
-        and tend < tbest
-        and vend - vmin > OVERFIT_NOISE_FACTOR * noise
-    ):
+    acc = h.get("accuracy")
+    acc_end = signals.end_value(acc) if kind == "loss" and acc is not None and np.isfinite(acc).all() else None
+    memorised = acc_end is not None and acc_end >= MEMORISED_ACCURACY
+    material = (rise >= OVERFIT_RISE and giveback >= OVERFIT_GIVEBACK) or (memorised and rise >= MEMORISED_RISE)
+    if not (material and tend < tbest and vend - vmin > OVERFIT_NOISE_FACTOR * noise):
         return None
     confidence = 0.5 + 0.25 * min(1.0, rise / 0.1) + 0.25 * min(1.0, giveback / 0.25)
     if after < 3:
@@ -159,6 +174,8 @@ def overfitting(h: History) -> Finding | None:
         "gap_at_best": vmin - tbest,
         "gap_end": vend - tend,
     }
+    if acc_end is not None:
+        evidence["train_accuracy_end"] = acc_end
     form = "classic"
     vacc = h.get("val_accuracy")
     if kind == "loss" and vacc is not None and len(vacc) == n and np.isfinite(vacc).all():

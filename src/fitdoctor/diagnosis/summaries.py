@@ -63,6 +63,14 @@ def summarise(f: Finding, lang: str) -> str:
     if f.kind == "diverged":
         if f.form == "nan":
             return t("summary.diverged.nan", lang, series=t(f"series.{ev['series']}", lang), epoch=f.onset_epoch)
+        if f.form == "blown_up":
+            return t(
+                "summary.diverged.blown_up",
+                lang,
+                loss_first=_num(ev["loss_first"]),
+                chance=_num(ev["chance_loss"]),
+                loss_end=_num(ev["loss_end"]),
+            )
         if f.form == "exploded":
             return t(
                 "summary.diverged.exploded",
