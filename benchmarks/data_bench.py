@@ -122,7 +122,7 @@ def main() -> int:
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     RESULTS.mkdir(exist_ok=True)
     out: dict = {"files": n, "cores": os.cpu_count()}
-    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         make_pngs(tmp / "src", n)
         make_pngs(tmp / "src5k", 5000)

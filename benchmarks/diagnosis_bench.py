@@ -310,7 +310,8 @@ def main() -> int:
         "",
         f"## Corpus: primary verdict correct in {sum(correct)}/{len(correct)} runs "
         f"({result['corpus_verdict_accuracy']:.1%}) against the reviewed labels; "
-        f"{sum(correct_design)}/{len(correct)} ({result['corpus_verdict_accuracy_vs_design']:.1%}) against the designed "
+        f"{sum(correct_design)}/{len(correct)} ({result['corpus_verdict_accuracy_vs_design']:.1%}) "
+        "against the designed "
         f"labels ({result['corpus_relabelled']} runs relabelled after review, see corpus/labels.json)",
         "",
         "| label | runs | correct | verdicts given |",

@@ -94,7 +94,7 @@ def py(code: str, *args: str) -> dict:
 
 def main() -> int:
     RESULTS.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         subprocess.run([sys.executable, "-m", "fitdoctor", "data", "demo-set", str(tmp / "digits")], check=True)
         subprocess.run(

@@ -121,7 +121,7 @@ def main() -> int:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "treatment.json"
     results = json.loads(path.read_text()) if path.exists() else {}
-    with tempfile.TemporaryDirectory(dir=HERE.parent) as tmp:
+    with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         write_demo_set(tmp / "digits")
         split_folder(tmp / "digits", tmp / "split", ratio=(0.8, 0.1, 0.1), seed=1)

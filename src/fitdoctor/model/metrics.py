@@ -21,8 +21,23 @@ def _prepare(y_true, y_pred, num_classes: int, sparse: bool):
     return y_true, y_pred
 
 
+class _TopOne:
+    """Shared by the two metrics below: one-hot the labels (if integers) and the top-1 prediction."""
+
+    def __init__(self, num_classes: int = 2, sparse: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.num_classes, self.sparse = num_classes, sparse
+
+    def update_state(self, y_true, y_pred, sample_weight=None):
+        y_true, y_pred = _prepare(y_true, y_pred, self.num_classes, self.sparse)
+        return super().update_state(y_true, y_pred, sample_weight)
+
+    def get_config(self):
+        return {**super().get_config(), "num_classes": self.num_classes, "sparse": self.sparse}
+
+
 @keras.saving.register_keras_serializable(package="fitdoctor")
-class MulticlassPrecision(keras.metrics.Precision):
+class MulticlassPrecision(_TopOne, keras.metrics.Precision):
     """Top-1 precision (micro average) for softmax outputs, with integer or one-hot labels.
 
     Args:
@@ -32,31 +47,15 @@ class MulticlassPrecision(keras.metrics.Precision):
     """
 
     def __init__(self, num_classes: int = 2, sparse: bool = True, name: str = "precision", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.num_classes, self.sparse = num_classes, sparse
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _prepare(y_true, y_pred, self.num_classes, self.sparse)
-        return super().update_state(y_true, y_pred, sample_weight)
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "sparse": self.sparse}
+        super().__init__(num_classes=num_classes, sparse=sparse, name=name, **kwargs)
 
 
 @keras.saving.register_keras_serializable(package="fitdoctor")
-class MulticlassRecall(keras.metrics.Recall):
+class MulticlassRecall(_TopOne, keras.metrics.Recall):
     """Top-1 recall (micro average) for softmax outputs, with integer or one-hot labels."""
 
     def __init__(self, num_classes: int = 2, sparse: bool = True, name: str = "recall", **kwargs):
-        super().__init__(name=name, **kwargs)
-        self.num_classes, self.sparse = num_classes, sparse
-
-    def update_state(self, y_true, y_pred, sample_weight=None):
-        y_true, y_pred = _prepare(y_true, y_pred, self.num_classes, self.sparse)
-        return super().update_state(y_true, y_pred, sample_weight)
-
-    def get_config(self):
-        return {**super().get_config(), "num_classes": self.num_classes, "sparse": self.sparse}
+        super().__init__(num_classes=num_classes, sparse=sparse, name=name, **kwargs)
 
 
 def _plain_metric(config):
