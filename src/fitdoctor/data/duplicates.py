@@ -11,7 +11,7 @@ dHash, and the thumbnail check keeps them apart.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 NEAR_DISTANCE = 3
 NEAR_MAD = 3.0
@@ -96,7 +96,7 @@ def _close_pairs(arr, members, max_distance: int, chunk: int = 512) -> set[tuple
 def near_groups(
     hashes: Sequence[int],
     sha: Sequence[str],
-    thumbs: Sequence[bytes] | None = None,
+    thumbs: Sequence[bytes] | Callable[[int], bytes] | None = None,
     max_distance: int = NEAR_DISTANCE,
     max_mad: float = NEAR_MAD,
 ) -> list[list[int]]:
@@ -105,20 +105,31 @@ def near_groups(
     Args:
         hashes: dHash per image.
         sha: Content hash per image (identical bytes are exact, not near, duplicates).
-        thumbs: Thumbnails per image, to confirm candidates (skipped when None).
+        thumbs: Thumbnails per image, or a function of the index that makes one (called only for
+            candidates, once each), to confirm candidates; skipped when None.
         max_distance: Most differing dHash bits for a candidate pair, default 3.
         max_mad: Most mean absolute thumbnail difference for a confirmed pair, default 3.0.
     """
     import numpy as np
+
+    cache: dict[int, bytes] = {}
+
+    def thumb(i: int) -> bytes:
+        if not callable(thumbs):
+            return thumbs[i]
+        if i not in cache:
+            cache[i] = thumbs(i)
+        return cache[i]
 
     uf = UnionFind(len(hashes))
     for i, j in near_pairs(hashes, max_distance):
         if sha[i] == sha[j]:
             uf.union(i, j)
             continue
-        if thumbs is not None and thumbs[i] and thumbs[j]:
-            a = np.frombuffer(thumbs[i], dtype=np.uint8).astype(np.int16)
-            b = np.frombuffer(thumbs[j], dtype=np.uint8).astype(np.int16)
+        ta, tb = (thumb(i), thumb(j)) if thumbs is not None else (b"", b"")
+        if ta and tb:
+            a = np.frombuffer(ta, dtype=np.uint8).astype(np.int16)
+            b = np.frombuffer(tb, dtype=np.uint8).astype(np.int16)
             if a.shape != b.shape or np.abs(a - b).mean() > max_mad:
                 continue
         uf.union(i, j)

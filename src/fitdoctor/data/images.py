@@ -28,7 +28,6 @@ class FileRecord:
         problem: Why it is unusable, or None when it decodes.
         width, height, mode, format: The decoded image's properties.
         dhash: 64-bit difference hash of the decoded image (0 when unusable).
-        thumb: 32x32 greyscale thumbnail stretched to 0..255, to confirm near duplicates.
     """
 
     path: str
@@ -40,12 +39,9 @@ class FileRecord:
     mode: str = ""
     format: str = ""
     dhash: int = 0
-    thumb: bytes = b""
 
     def to_dict(self) -> dict:
-        out = asdict(self)
-        del out["thumb"]
-        return out
+        return asdict(self)
 
 
 def dhash(image) -> int:
@@ -97,6 +93,17 @@ def png_crc_ok(data: bytes) -> bool:
             return True
         pos = end + 4
     return True
+
+
+def thumbnail_file(root: str | os.PathLike, rel: str) -> bytes:
+    """The thumbnail of one file (b"" when it cannot be read); only near-duplicate candidates need it."""
+    from PIL import Image
+
+    try:
+        with Image.open(os.path.join(root, rel)) as im:
+            return thumbnail(im)
+    except Exception:  # unreadable now: it cannot confirm a near duplicate
+        return b""
 
 
 def _reason(exc: BaseException) -> str:
@@ -160,7 +167,6 @@ def check_file(root: str, rel: str) -> FileRecord:
                 im.load()
                 record.width, record.height, record.mode = im.width, im.height, im.mode
                 record.dhash = dhash(im)
-                record.thumb = thumbnail(im)
     except Exception as exc:  # Pillow raises many types for broken files
         record.problem = _reason(exc)
     return record

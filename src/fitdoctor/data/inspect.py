@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitdoctor.data.duplicates import exact_groups, near_groups
+from fitdoctor.data.images import thumbnail_file
 from fitdoctor.data.scan import Scan, scan
 
 
@@ -50,7 +51,9 @@ def analyse(s: Scan) -> Inspection:
     usable = [i for i, f in enumerate(s.files) if f.record.problem is None]
     recs = [s.files[i].record for i in usable]
     exact = exact_groups([r.sha256 for r in recs])
-    near = near_groups([r.dhash for r in recs], [r.sha256 for r in recs], [r.thumb for r in recs])
+    near = near_groups(
+        [r.dhash for r in recs], [r.sha256 for r in recs], lambda i: thumbnail_file(s.root, recs[i].path)
+    )
     classes = Counter(f.label for f in s.files if f.record.problem is None)
     splits: dict[str, dict[str, int]] = {}
     for f in s.files:

@@ -14,7 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from fitdoctor.data.duplicates import UnionFind, exact_groups, near_groups
-from fitdoctor.data.images import SPLIT_NAMES
+from fitdoctor.data.images import SPLIT_NAMES, thumbnail_file
 from fitdoctor.data.scan import Scan
 from fitdoctor.errors import UserError, param_error
 
@@ -114,7 +114,7 @@ def _groups(s: Scan, idx: list[int], group_by: str | None) -> list[list[int]]:
     recs = [s.files[i].record for i in idx]
     uf = UnionFind(len(idx))
     for g in exact_groups([r.sha256 for r in recs]) + near_groups(
-        [r.dhash for r in recs], [r.sha256 for r in recs], [r.thumb for r in recs]
+        [r.dhash for r in recs], [r.sha256 for r in recs], lambda i: thumbnail_file(s.root, recs[i].path)
     ):
         for member in g[1:]:
             uf.union(g[0], member)
