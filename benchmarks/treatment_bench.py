@@ -141,9 +141,14 @@ def main() -> int:
                     "epochs": used,
                     "seconds": round(time.perf_counter() - start, 1),
                 }
-                per_trial = int(record.rounds[0]["spec"]["fit"]["epochs"])
-                row["kerastuner"] = tuner_run(name, data, used, min(per_trial, max(1, used)), seed, tmp / "kt")
                 results[key] = row
+                path.write_text(json.dumps(results, indent=2) + "\n")
+                per_trial = int(record.rounds[0]["spec"]["fit"]["epochs"])
+                try:
+                    row["kerastuner"] = tuner_run(name, data, used, min(per_trial, max(1, used)), seed, tmp / "kt")
+                except Exception as exc:  # report it, keep the fix figures
+                    row["kerastuner"] = {"error": f"{type(exc).__name__}: {exc}"[:300], "test_accuracy": float("nan"),
+                                         "seconds": None}
                 path.write_text(json.dumps(results, indent=2) + "\n")
                 print(key, json.dumps(row), flush=True)
     lines = [

@@ -55,8 +55,10 @@ def exact_groups(hashes: Sequence[str]) -> list[list[int]]:
     return [g for g in by_hash.values() if len(g) > 1]
 
 
-def near_pairs(hashes: Sequence[int], max_distance: int = NEAR_DISTANCE) -> set[tuple[int, int]]:
-    """Pairs (i, j), i < j, whose dHashes differ in at most `max_distance` bits.
+def near_pairs(
+    hashes: Sequence[int], max_distance: int = NEAR_DISTANCE, second: Sequence[int] | None = None
+) -> set[tuple[int, int]]:
+    """Pairs (i, j), i < j, whose dHashes (and `second` hashes, if given) differ in at most `max_distance` bits.
 
     Example:
         >>> sorted(near_pairs([0b1111, 0b1110, 1 << 40]))
@@ -67,6 +69,7 @@ def near_pairs(hashes: Sequence[int], max_distance: int = NEAR_DISTANCE) -> set[
     import numpy as np
 
     arr = np.asarray([int(h) for h in hashes], dtype=np.uint64)
+    arr2 = None if second is None else np.asarray([int(h) for h in second], dtype=np.uint64)
     pairs: set[tuple[int, int]] = set()
     for band in range(4):
         keys = (arr >> np.uint64(band * 16)) & np.uint64(0xFFFF)
@@ -74,18 +77,21 @@ def near_pairs(hashes: Sequence[int], max_distance: int = NEAR_DISTANCE) -> set[
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         for members in np.split(order, bounds):
             if len(members) > 1:
-                pairs.update(_close_pairs(arr, np.sort(members), max_distance))
+                pairs.update(_close_pairs(arr, np.sort(members), max_distance, arr2))
     return pairs
 
 
-def _close_pairs(arr, members, max_distance: int, chunk: int = 512) -> set[tuple[int, int]]:
+def _close_pairs(arr, members, max_distance: int, arr2=None, chunk: int = 512) -> set[tuple[int, int]]:
     import numpy as np
 
     found: set[tuple[int, int]] = set()
     values = arr[members]
+    values2 = None if arr2 is None else arr2[members]
     for start in range(0, len(members), chunk):
-        block = values[start : start + chunk, None] ^ values[None, :]
-        rows, cols = np.nonzero(np.bitwise_count(block) <= max_distance)
+        close = np.bitwise_count(values[start : start + chunk, None] ^ values[None, :]) <= max_distance
+        if values2 is not None:
+            close &= np.bitwise_count(values2[start : start + chunk, None] ^ values2[None, :]) <= max_distance
+        rows, cols = np.nonzero(close)
         for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
             i, j = int(members[start + r]), int(members[c])
             if i < j:
@@ -96,6 +102,7 @@ def _close_pairs(arr, members, max_distance: int, chunk: int = 512) -> set[tuple
 def near_groups(
     hashes: Sequence[int],
     sha: Sequence[str],
+    second: Sequence[int] | None = None,
     thumbs: Sequence[bytes] | Callable[[int], bytes] | None = None,
     max_distance: int = NEAR_DISTANCE,
     max_mad: float = NEAR_MAD,
@@ -105,6 +112,7 @@ def near_groups(
     Args:
         hashes: dHash per image.
         sha: Content hash per image (identical bytes are exact, not near, duplicates).
+        second: A second hash per image (the vertical dHash) that must be close too; optional.
         thumbs: Thumbnails per image, or a function of the index that makes one (called only for
             candidates, once each), to confirm candidates; skipped when None.
         max_distance: Most differing dHash bits for a candidate pair, default 3.
@@ -122,7 +130,7 @@ def near_groups(
         return cache[i]
 
     uf = UnionFind(len(hashes))
-    for i, j in near_pairs(hashes, max_distance):
+    for i, j in near_pairs(hashes, max_distance, second):
         if sha[i] == sha[j]:
             uf.union(i, j)
             continue

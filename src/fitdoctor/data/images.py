@@ -27,7 +27,7 @@ class FileRecord:
         sha256: Hex digest of its bytes ("" when unreadable).
         problem: Why it is unusable, or None when it decodes.
         width, height, mode, format: The decoded image's properties.
-        dhash: 64-bit difference hash of the decoded image (0 when unusable).
+        dhash, vhash: 64-bit horizontal and vertical difference hashes of the decoded image (0 when unusable).
     """
 
     path: str
@@ -39,29 +39,32 @@ class FileRecord:
     mode: str = ""
     format: str = ""
     dhash: int = 0
+    vhash: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
 
 
-def dhash(image) -> int:
-    """64-bit difference hash: the sign of horizontal gradients on a 9x8 greyscale thumbnail.
+def dhashes(image) -> tuple[int, int]:
+    """Two 64-bit difference hashes from one 9x9 greyscale thumbnail: horizontal and vertical gradients.
 
     Example:
         >>> from PIL import Image
-        >>> dhash(Image.new("L", (28, 28)))
-        0
+        >>> dhashes(Image.new("L", (28, 28)))
+        (0, 0)
     """
+    import numpy as np
     from PIL import Image
 
-    small = image.convert("L").resize((9, 8), Image.Resampling.BILINEAR)
-    px = small.tobytes()
-    bits = 0
-    for row in range(8):
-        base = row * 9
-        for col in range(8):
-            bits = (bits << 1) | (px[base + col] > px[base + col + 1])
-    return bits
+    px = np.frombuffer(image.convert("L").resize((9, 9), Image.Resampling.BILINEAR).tobytes(), np.uint8).reshape(9, 9)
+    horizontal = np.packbits(px[:8, :-1] > px[:8, 1:]).tobytes()
+    vertical = np.packbits(px[:-1, :8] > px[1:, :8]).tobytes()
+    return int.from_bytes(horizontal, "big"), int.from_bytes(vertical, "big")
+
+
+def dhash(image) -> int:
+    """64-bit difference hash: the sign of horizontal gradients (see `dhashes`)."""
+    return dhashes(image)[0]
 
 
 def thumbnail(image, size: int = 32) -> bytes:
@@ -166,7 +169,7 @@ def check_file(root: str, rel: str) -> FileRecord:
                     return record
                 im.load()
                 record.width, record.height, record.mode = im.width, im.height, im.mode
-                record.dhash = dhash(im)
+                record.dhash, record.vhash = dhashes(im)
     except Exception as exc:  # Pillow raises many types for broken files
         record.problem = _reason(exc)
     return record

@@ -52,7 +52,10 @@ def analyse(s: Scan) -> Inspection:
     recs = [s.files[i].record for i in usable]
     exact = exact_groups([r.sha256 for r in recs])
     near = near_groups(
-        [r.dhash for r in recs], [r.sha256 for r in recs], lambda i: thumbnail_file(s.root, recs[i].path)
+        [r.dhash for r in recs],
+        [r.sha256 for r in recs],
+        [r.vhash for r in recs],
+        lambda i: thumbnail_file(s.root, recs[i].path),
     )
     classes = Counter(f.label for f in s.files if f.record.problem is None)
     splits: dict[str, dict[str, int]] = {}

@@ -114,7 +114,10 @@ def _groups(s: Scan, idx: list[int], group_by: str | None) -> list[list[int]]:
     recs = [s.files[i].record for i in idx]
     uf = UnionFind(len(idx))
     for g in exact_groups([r.sha256 for r in recs]) + near_groups(
-        [r.dhash for r in recs], [r.sha256 for r in recs], lambda i: thumbnail_file(s.root, recs[i].path)
+        [r.dhash for r in recs],
+        [r.sha256 for r in recs],
+        [r.vhash for r in recs],
+        lambda i: thumbnail_file(s.root, recs[i].path),
     ):
         for member in g[1:]:
             uf.union(g[0], member)
