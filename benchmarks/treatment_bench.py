@@ -5,7 +5,7 @@ before (round 0) and after, the epochs it used and its wall time; then KerasTune
 over the same knobs (dropout, L2, learning rate, units, augmentation on/off), given the same
 total number of epochs, its best model evaluated on the same test split.
 
-    pip install -e '.[bench]' && python benchmarks/treatment_bench.py [SEEDS...]
+    pip install -e '.[bench]' && python benchmarks/treatment_bench.py [--only NAME] [SEEDS...]
 """
 
 from __future__ import annotations
@@ -117,7 +117,11 @@ def main() -> int:
     from fitdoctor.treatment.loop import fix
 
     import_quietly()
-    seeds = [int(s) for s in sys.argv[1:]] or [1, 2, 3]
+    args = sys.argv[1:]
+    only = None
+    if args[:1] == ["--only"]:
+        only, args = args[1], args[2:]
+    seeds = [int(s) for s in args] or [1, 2, 3]
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / "treatment.json"
     results = json.loads(path.read_text()) if path.exists() else {}
@@ -127,6 +131,8 @@ def main() -> int:
         split_folder(tmp / "digits", tmp / "split", ratio=(0.8, 0.1, 0.1), seed=1)
         data = load_split(tmp / "split")
         for name, spec in SICK.items():
+            if only and name != only:
+                continue
             for seed in seeds:
                 key = f"{name}/seed{seed}"
                 start = time.perf_counter()
@@ -147,8 +153,11 @@ def main() -> int:
                 try:
                     row["kerastuner"] = tuner_run(name, data, used, min(per_trial, max(1, used)), seed, tmp / "kt")
                 except Exception as exc:  # report it, keep the fix figures
-                    row["kerastuner"] = {"error": f"{type(exc).__name__}: {exc}"[:300], "test_accuracy": float("nan"),
-                                         "seconds": None}
+                    row["kerastuner"] = {
+                        "error": f"{type(exc).__name__}: {exc}"[:300],
+                        "test_accuracy": float("nan"),
+                        "seconds": None,
+                    }
                 path.write_text(json.dumps(results, indent=2) + "\n")
                 print(key, json.dumps(row), flush=True)
     lines = [

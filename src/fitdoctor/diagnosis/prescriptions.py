@@ -32,6 +32,7 @@ SNIPPETS = {
     "check_inputs": "assert np.isfinite(x_train).all()  # NaN or inf in the data?",
 }
 
+USUAL_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 1e-2, "rmsprop": 1e-3, "nadam": 1e-3, "adamax": 1e-3}
 BASE_ORDER = {
     "overfitting": ["augmentation", "dropout", "l2", "early_stopping", "smaller_model", "lower_lr", "more_data"],
     "underfitting": [
@@ -83,8 +84,11 @@ def spec_context(spec: dict | None) -> dict:
             ctx["early_stopping"] = True
     opt = (spec.get("compile") or {}).get("optimizer")
     if isinstance(opt, dict):
-        args = next(iter(opt.values())) or {}
-        ctx["lr"] = args.get("learning_rate")
+        name, args = next(iter(opt.items()))
+        ctx["optimizer"] = str(name).lower()
+        ctx["lr"] = (args or {}).get("learning_rate")
+    elif isinstance(opt, str):
+        ctx["optimizer"] = opt.lower()
     return ctx
 
 
@@ -128,7 +132,7 @@ def rank(finding: Finding, ctx: dict) -> list[str]:
             last("less_dropout")
         if ev.get("dead_relu_fraction", 0) > 0.5:
             first("better_init", "lower_lr" if "lower_lr" in order else "higher_lr")
-    elif finding.kind == "still_improving" and (ctx["lr"] or 1) < 1e-3:
+    elif finding.kind == "still_improving" and ctx["lr"] and ctx["lr"] < USUAL_LR.get(ctx.get("optimizer"), 1e-3) / 3:
         first("higher_lr")
     return order
 

@@ -1,4 +1,4 @@
-"""Raise the learning rate (x10 when far below the optimizer's usual rate, else x3)."""
+"""Raise the learning rate: straight to the optimizer's usual rate when far below it, else x3 (at most 10x usual)."""
 
 from fitdoctor.treatment.spec_edit import DEFAULT_LR, learning_rate, optimizer, set_optimizer_arg
 
@@ -11,7 +11,7 @@ def apply(raw: dict, finding) -> str | None:
     usual = DEFAULT_LR.get(name.lower(), 0.001)
     lr = learning_rate(raw)
     cap = usual * 10
-    new = min(cap, lr * (10 if lr <= usual / 10 else 3))
+    new = usual if lr < usual / 3 else min(cap, lr * 3)
     if new <= lr:
         return None
     set_optimizer_arg(raw, "learning_rate", float(f"{new:.3g}"))
