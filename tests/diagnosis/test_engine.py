@@ -109,3 +109,31 @@ def test_early_warning_fires_two_epochs_after_the_best():
     f = early_overfitting(from_dict({"loss": loss[:5], "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54]}))
     assert f is not None and f.form == "early" and f.onset_epoch == 4 and f.evidence["best_epoch"] == 3
     assert early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.51, 0.52, 0.54]})) is None
+
+
+def test_loss_that_climbs_back_above_its_start_is_diverged():
+    loss = [
+        1.888,
+        1.911,
+        1.927,
+        1.879,
+        1.924,
+        2.095,
+        2.193,
+        2.263,
+        2.2,
+        2.075,
+        2.16,
+        2.027,
+        1.986,
+        1.988,
+        2.317,
+        2.307,
+        2.602,
+        2.325,
+        2.319,
+        2.324,
+    ]
+    d = diagnose({"loss": loss, "val_loss": [x * 0.95 for x in loss]}, num_classes=10, lang="en")
+    assert d.verdict == "diverged" and d.primary.form == "rising"
+    assert [r.id for r in d.primary.remedies][:2] == ["lower_lr", "clipnorm"]

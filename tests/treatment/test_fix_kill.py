@@ -12,8 +12,22 @@ SPEC = SMALL_SPEC.replace("fit: {epochs: 2}", "fit: {epochs: 6}").replace("units
 
 
 def _cmd(spec, data, run, *extra):
-    return [sys.executable, "-m", "fitdoctor", "fix", str(spec), "--data", str(data), "--run", str(run),
-            "--seed", "1", "--max-rounds", "2", *extra]
+    return [
+        sys.executable,
+        "-m",
+        "fitdoctor",
+        "fix",
+        str(spec),
+        "--data",
+        str(data),
+        "--run",
+        str(run),
+        "--seed",
+        "1",
+        "--max-rounds",
+        "2",
+        *extra,
+    ]
 
 
 def test_kill9_during_fix_then_resume(tmp_path, tiny_split):

@@ -32,6 +32,7 @@ UNSTABLE_SPIKES = 2
 UNSTABLE_OSCILLATION = 4.0
 UNSTABLE_AMPLITUDE = 0.05
 EXPLODE_FACTOR = 3.0
+RISING_FACTOR = 1.15  # training loss ends 15% above its best and above its start: training is making it worse
 EXPLODED_OF_CHANCE = 10.0  # a cross-entropy 10x log(classes): the logits blew up
 EXPLODED_OF_MEDIAN = 100.0
 VAL_SPIKES = 3
@@ -133,6 +134,16 @@ def diverged(h: History) -> Finding | None:
                 },
                 form="exploding",
             )
+        end = signals.end_value(loss)
+        if np.isfinite(loss).all() and end > RISING_FACTOR * loss[best] and end > loss[0]:
+            evidence = {
+                "loss_best": float(loss[best]),
+                "best_epoch": best + 1,
+                "loss_start": float(loss[0]),
+                "loss_end": end,
+                "growth_factor": end / max(float(loss[best]), 1e-12),
+            }
+            return Finding("diverged", 0.75, best + 2, evidence, form="rising")
     return None
 
 

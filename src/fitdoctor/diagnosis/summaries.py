@@ -63,6 +63,15 @@ def summarise(f: Finding, lang: str) -> str:
     if f.kind == "diverged":
         if f.form == "nan":
             return t("summary.diverged.nan", lang, series=t(f"series.{ev['series']}", lang), epoch=f.onset_epoch)
+        if f.form == "rising":
+            return t(
+                "summary.diverged.rising",
+                lang,
+                loss_best=_num(ev["loss_best"]),
+                best=ev["best_epoch"],
+                loss_end=_num(ev["loss_end"]),
+                loss_start=_num(ev["loss_start"]),
+            )
         if f.form == "blown_up":
             return t(
                 "summary.diverged.blown_up",
