@@ -127,42 +127,13 @@ def main() -> int:
         make_pngs(tmp / "src", n)
         make_pngs(tmp / "src5k", 5000)
         peer = min(timed(lambda i=i: splitfolders_copy(tmp / "src", tmp / f"peer{i}")) for i in range(2))
-        copy = min(
-            timed(
-                lambda i=i: cli(
-                    "data",
-                    "split",
-                    str(tmp / "src"),
-                    str(tmp / f"copy{i}"),
-                    "--ratio",
-                    "0.8",
-                    "0.1",
-                    "0.1",
-                    "--seed",
-                    "1",
-                )
-            )
-            for i in range(2)
-        )
-        link = min(
-            timed(
-                lambda i=i: cli(
-                    "data",
-                    "split",
-                    str(tmp / "src"),
-                    str(tmp / f"link{i}"),
-                    "--ratio",
-                    "0.8",
-                    "0.1",
-                    "0.1",
-                    "--seed",
-                    "1",
-                    "--mode",
-                    "hardlink",
-                )
-            )
-            for i in range(2)
-        )
+
+        def split(dst: str, *extra: str) -> float:
+            args = ("data", "split", str(tmp / "src"), str(tmp / dst), "--ratio", "0.8", "0.1", "0.1", "--seed", "1")
+            return timed(lambda: cli(*args, *extra))
+
+        copy = min(split(f"copy{i}") for i in range(2))
+        link = min(split(f"link{i}", "--mode", "hardlink") for i in range(2))
         out["split"] = {
             "splitfolders_copy_s": round(peer, 2),
             "fitdoctor_copy_s": round(copy, 2),
