@@ -63,9 +63,14 @@ def write_text(path: str | os.PathLike, text: str) -> None:
         f.write(text)
 
 
-def write_json(path: str | os.PathLike, obj: Any) -> None:
-    """Write JSON atomically (UTF-8, indented, NaN written as null)."""
-    write_text(path, json.dumps(_finite(obj), indent=2, ensure_ascii=False) + "\n")
+def write_json(path: str | os.PathLike, obj: Any, *, compact: bool = False) -> None:
+    """Write JSON atomically (UTF-8, NaN written as null); indented unless `compact` (large files)."""
+    text = (
+        json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
+        if compact
+        else json.dumps(_finite(obj), indent=2, ensure_ascii=False)
+    )
+    write_text(path, text + "\n")
 
 
 def _finite(obj: Any) -> Any:
@@ -78,17 +83,21 @@ def _finite(obj: Any) -> Any:
     return obj
 
 
-def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike) -> None:
-    """Copy with metadata (`shutil.copy2`) to a temp name, fsync, then rename into place."""
+def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, fsync: bool = True) -> None:
+    """Copy with metadata (`shutil.copy2`) to a temp name, fsync (unless told not to), then rename into place.
+
+    `fsync=False` is for bulk copies whose caller syncs once at the end and can check sizes on resume.
+    """
     dest = Path(dest)
     tmp = dest.with_name(f".{dest.name}{TMP_SUFFIX}")
     try:
         shutil.copy2(src, tmp)
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
+        if fsync:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -4,7 +4,9 @@ The plan is written to `DST/.fitdoctor/split-plan.json` before any file is touch
 write-ahead journal). Each file is then placed with an atomic step: a rename for moves on
 the same file system, a temp copy + fsync + `os.replace` otherwise. Where a file stands is
 therefore always readable from the disk, and running the same command again after a
-crash (even kill -9) finishes the job. `undo_split` puts moved files back.
+crash (even kill -9) finishes the job. `undo_split` puts moved files back. Copies are
+not fsynced one by one (SRC keeps every original): the run syncs once at the end, and a
+resumed run re-copies any file whose size does not match the plan.
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ import json
 import os
 import shutil
 import sys
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from fitdoctor.data.scan import scan
@@ -91,10 +92,10 @@ def _params(src: Path, ratio, fixed, seed, mode, min_per_class, group_by) -> dic
 
 def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
     """Bring one file to its place; return True when something was done. Idempotent."""
-    source, dest = src / op.source, dst / op.dest
+    source, dest = os.path.join(src, op.source), os.path.join(dst, op.dest)
     dest_there = os.path.lexists(dest)
     if mode == "move":
-        source_there = source.exists()
+        source_there = os.path.exists(source)
         if dest_there and not source_there:
             return False
         if dest_there and source_there:  # cross-device move killed after its copy
@@ -106,7 +107,6 @@ def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
                 f"'{op.source}' is neither in SRC nor in DST. It was moved or deleted by hand; "
                 f"put it back in '{src}' and run the same command again."
             )
-        dest.parent.mkdir(parents=True, exist_ok=True)
         try:
             os.rename(source, dest)
         except OSError as exc:
@@ -117,11 +117,10 @@ def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
                 raise UserError(f"Copy of '{op.source}' does not match its hash; SRC keeps the file.") from None
             os.unlink(source)
         return True
-    if dest_there and (mode != "copy" or dest.stat().st_size == op.bytes):
+    if dest_there and (mode != "copy" or os.stat(dest).st_size == op.bytes):
         return False
-    dest.parent.mkdir(parents=True, exist_ok=True)
     if mode == "copy":
-        copy_file_atomic(source, dest)
+        copy_file_atomic(source, dest, fsync=False)  # SRC keeps the original; synced once at the end
     else:
         link_atomic(source, dest, symbolic=mode == "symlink")
     return True
@@ -253,6 +252,7 @@ def split_folder(
                 "ops": [op.row() for op in plan.ops],
                 "left_out": plan.left_out,
             },
+            compact=True,
         )
     if dry_run:
         return plan
@@ -276,24 +276,27 @@ def _execute(plan: Plan, src: Path, dst: Path, mode: str, progress: bool) -> Non
 
         bar = click.progressbar(length=len(plan.ops), label=f"Split ({mode})", file=sys.stderr)
         bar.__enter__()
+    folders = sorted({os.path.dirname(os.path.join(dst, op.dest)) for op in plan.ops})
+    for folder in folders:  # every destination folder once, not once per file
+        os.makedirs(folder, exist_ok=True)
     journal = open(dst / STATE_DIR / JOURNAL_FILE, "a", encoding="utf-8")  # noqa: SIM115
     try:
         step = 256
-        workers = 1 if mode == "move" else 8
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            for start in range(0, len(plan.ops), step):
-                chunk = plan.ops[start : start + step]
-                done = list(pool.map(lambda op: _place(op, src, dst, mode), chunk))
-                buf = io.StringIO()
-                for op, did in zip(chunk, done, strict=True):
-                    if did:
-                        buf.write(f"{mode}\t{op.source}\t{op.dest}\n")
-                journal.write(buf.getvalue())
-                journal.flush()
-                if bar:
-                    bar.update(len(chunk))
-        for d in {(dst / op.dest).parent for op in plan.ops}:
-            fsync_dir(d)
+        for start in range(0, len(plan.ops), step):
+            chunk = plan.ops[start : start + step]
+            done = [_place(op, src, dst, mode) for op in chunk]
+            buf = io.StringIO()
+            for op, did in zip(chunk, done, strict=True):
+                if did:
+                    buf.write(f"{mode}\t{op.source}\t{op.dest}\n")
+            journal.write(buf.getvalue())
+            journal.flush()
+            if bar:
+                bar.update(len(chunk))
+        if mode == "copy":
+            os.sync()  # one flush for all copies; a resumed run re-copies any file whose size is off
+        for folder in folders:
+            fsync_dir(folder)
     finally:
         journal.close()
         if bar:
