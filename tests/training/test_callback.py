@@ -19,6 +19,7 @@ def _model():
 
 
 def test_in_a_plain_user_fit(tmp_path):
+    keras.utils.set_random_seed(0)
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype("float32")
     y = (x[:, 0] > 0).astype("int32")

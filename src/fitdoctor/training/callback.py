@@ -89,6 +89,7 @@ class FitDoctor(keras.callbacks.Callback):
         self.best_value, self.best_weights, self.best_epoch = math.inf, None, None
         self.stopped_reason = None
         self.seconds = 0.0
+        self._stats = None
         if self.num_classes is None:
             try:
                 self.num_classes = int(self.model.output_shape[-1]) or None
@@ -138,27 +139,49 @@ class FitDoctor(keras.callbacks.Callback):
             self.best_value, self.best_epoch = float(value), epoch + 1
             self.best_weights = self.model.get_weights()
 
-    def _sample_stats(self, epoch: int) -> None:
+    def _stats_function(self):
+        """One compiled function per fit: kernel gradient norms and dead-ReLU fractions on the sample."""
         import tensorflow as tf
 
-        x, y = self.sample
         model = self.model
-        with tf.GradientTape() as tape:
-            pred = model(x, training=False)
-            loss = model.compute_loss(x=x, y=y, y_pred=pred)
-        grads = tape.gradient(loss, model.trainable_variables)
-        by_var = {id(v): g for v, g in zip(model.trainable_variables, grads, strict=True)}
-        for layer in model.layers:
-            kernels = [by_var.get(id(w)) for w in layer.trainable_weights[:1]]
-            if kernels and kernels[0] is not None:
-                self.stats["grad_norms"].setdefault(layer.name, []).append(float(tf.norm(kernels[0])))
-        if isinstance(model, keras.Sequential):
-            h = x
-            for layer in model.layers:
-                h = layer(h, training=False)
-                if getattr(getattr(layer, "activation", None), "__name__", "") == "relu":
-                    act = np.asarray(h).reshape(len(x), -1)
-                    self.stats["dead_relu"].setdefault(layer.name, []).append(float(np.mean(np.all(act <= 0, axis=0))))
+        kernels = [(layer.name, layer.trainable_weights[0]) for layer in model.layers if layer.trainable_weights]
+        relu = [
+            layer.name
+            for layer in model.layers
+            if getattr(getattr(layer, "activation", None), "__name__", "") == "relu"
+        ]
+        sequential = isinstance(model, keras.Sequential)
+
+        @tf.function(reduce_retracing=True)
+        def stats(x, y):
+            with tf.GradientTape() as tape:
+                pred = model(x, training=False)
+                loss = model.compute_loss(x=x, y=y, y_pred=pred)
+            grads = tape.gradient(loss, [w for _, w in kernels])
+            norms = [tf.norm(g) if g is not None else tf.constant(-1.0) for g in grads]
+            dead = []
+            if sequential and relu:
+                h = x
+                for layer in model.layers:
+                    h = layer(h, training=False)
+                    if layer.name in relu:
+                        flat = tf.reshape(h, (tf.shape(h)[0], -1))
+                        dead.append(tf.reduce_mean(tf.cast(tf.reduce_all(flat <= 0, axis=0), tf.float32)))
+            return norms, dead
+
+        return stats, [name for name, _ in kernels], relu if sequential else []
+
+    def _sample_stats(self, epoch: int) -> None:
+        if self._stats is None:
+            self._stats = self._stats_function()
+        fn, kernel_names, relu_names = self._stats
+        x, y = self.sample
+        norms, dead = fn(x, y)
+        for name, value in zip(kernel_names, norms, strict=True):
+            if float(value) >= 0:
+                self.stats["grad_norms"].setdefault(name, []).append(float(value))
+        for name, value in zip(relu_names, dead, strict=True):
+            self.stats["dead_relu"].setdefault(name, []).append(float(value))
         self.stats["epochs"].append(epoch + 1)
 
     def write(self, path: str | os.PathLike) -> None:
