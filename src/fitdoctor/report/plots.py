@@ -24,6 +24,12 @@ def _figure(width: float = 6.4, height: float = 3.6):
     return fig, ax
 
 
+def _epochs_axis(ax) -> None:
+    from matplotlib.ticker import MaxNLocator
+
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+
+
 def _png(fig) -> bytes:
     import matplotlib.pyplot as plt
 
@@ -58,6 +64,7 @@ def curves(
     if onset_epoch:
         ax.axvline(onset_epoch, color=MARK_COLOR, ls=":", lw=1.5, label=f"{labels['onset']} ({onset_epoch})")
     ax.set_xlabel(labels["epoch"])
+    _epochs_axis(ax)
     ax.set_title(labels["title"], loc="left", fontsize=11)
     ax.legend(frameon=False, fontsize=8)
     return _png(fig)
@@ -76,6 +83,7 @@ def gap(history: dict, labels: dict) -> bytes | None:
     ax.plot(epochs, v - t, color=MARK_COLOR, lw=1.5)
     ax.axhline(0, color="#555", lw=0.8)
     ax.set_xlabel(labels["epoch"])
+    _epochs_axis(ax)
     ax.set_title(labels["title"], loc="left", fontsize=11)
     return _png(fig)
 
