@@ -90,8 +90,8 @@ def diverged(h: History) -> Finding | None:
                 form="nan",
             )
     loss = h.get("loss")
+    chance = chance_loss(h)
     if loss is not None and len(loss) >= 2:
-        chance = chance_loss(h)
         worst = int(np.argmax(loss))
         limit = max(EXPLODED_OF_CHANCE * chance if chance else 0.0, EXPLODED_OF_MEDIAN * float(np.median(loss)))
         if loss[worst] > limit:
@@ -107,7 +107,6 @@ def diverged(h: History) -> Finding | None:
                 },
                 form="exploded",
             )
-    chance = chance_loss(h)
     if loss is not None and chance and len(loss) >= MIN_EPOCHS and np.isfinite(loss).all():
         end = signals.end_value(loss)
         flat_above = end >= ABOVE_CHANCE * chance and abs(recent_drop(loss)) < 0.001
