@@ -179,3 +179,15 @@ def test_summary_in_both_languages(tmp_path, lang, words):
     text = (tmp_path / "run" / f"summary.{lang}.txt").read_text()
     for w in words:
         assert w in text
+
+
+def test_treatment_record_says_changes_in_portuguese_too(tmp_path):
+    from fitdoctor.report.html import build_report
+
+    fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    doc = json.loads((tmp_path / "run" / "treatment.json").read_text())
+    rem = doc["rounds"][1]["remedies"][1]
+    assert rem["change"] == "add Dropout(0.3) after Dense(1024)"
+    assert rem["change_message"] == {"key": "change.dropout.add", "values": {"layer": "Dense(1024)"}}
+    assert "adicionar Dropout(0.3) depois de Dense(1024)" in (tmp_path / "run" / "summary.pt.txt").read_text()
+    assert "overfitting desde a época 9" in build_report(tmp_path / "run", lang="pt").read_text()

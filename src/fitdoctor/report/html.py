@@ -17,6 +17,7 @@ from fitdoctor.diagnosis.messages import resolve_lang, t
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import atomic_open, write_text
 from fitdoctor.report import plots
+from fitdoctor.treatment.change import render
 
 BANNER = {
     "good_fit": "#2e7d32",
@@ -111,9 +112,17 @@ def _curves(p: _Page, history: dict, d) -> None:
     )
     body += p.img("gap", plots.gap(history, _labels(p, "html.gap")), "gap")
     body += p.img("learning_rate", plots.learning_rate(history, _labels(p, "html.lr")), "learning rate")
-    ev = "".join(f"<div>{html.escape(k)}: <b>{html.escape(_fmt(v))}</b></div>" for k, v in f.evidence.items())
+    ev = "".join(
+        f"<div>{html.escape(_label(k, p.lang))}: <b>{html.escape(_fmt(v))}</b></div>" for k, v in f.evidence.items()
+    )
     body += f'<h2>{p.t("report.evidence")}</h2><div class="ev">{ev}</div>'
     p.section(p.t("html.curves"), body)
+
+
+def _label(key: str, lang: str) -> str:
+    """An evidence name in the page's language ("val_rise" -> "subida da validação")."""
+    text = t(f"evidence.{key}", lang)
+    return key if text == f"evidence.{key}" else text
 
 
 def _fmt(v) -> str:
@@ -249,7 +258,8 @@ def _treatment(p: _Page, record: dict) -> None:
             body += (
                 "<ul>"
                 + "".join(
-                    f"<li><b>{html.escape(x['change'])}</b> — {p.t('html.because')} {html.escape(x['because'])}</li>"
+                    f"<li><b>{html.escape(render(x['change'], x.get('change_message'), p.lang))}</b> — "
+                    f"{p.t('html.because')} {html.escape(render(x['because'], x.get('because_message'), p.lang))}</li>"
                     for x in r["remedies"]
                 )
                 + "</ul>"

@@ -7,6 +7,7 @@ import importlib
 from dataclasses import dataclass
 
 from fitdoctor.diagnosis.prescriptions import rank, spec_context
+from fitdoctor.treatment.change import Change
 
 MODULES = (
     "augmentation",
@@ -44,7 +45,11 @@ class Applied:
     change: str
 
     def to_dict(self) -> dict:
-        return {"id": self.id, "because": self.because, "change": self.change}
+        out = {"id": self.id, "because": str(self.because), "change": str(self.change)}
+        for field, value in (("because_message", self.because), ("change_message", self.change)):
+            if isinstance(value, Change):
+                out[field] = {"key": value.key, "values": value.values}
+        return out
 
 
 def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict, list[Applied]]:
@@ -69,20 +74,25 @@ def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict
     return new, applied
 
 
-def _because(finding) -> str:
+def _because(finding) -> Change:
+    """Why a round's remedies were chosen, as a translatable message."""
     ev = finding.evidence
     if finding.kind == "overfitting":
-        return (
-            f"overfitting since epoch {finding.onset_epoch} ({ev['monitor'].replace('_', ' ')} "
-            f"+{ev['val_rise'] * 100:.0f}% from its best while train {ev['train_change_since_best'] * 100:+.0f}%)"
+        return Change(
+            "because.overfitting",
+            onset=finding.onset_epoch,
+            monitor=ev["monitor"].replace("_", " "),
+            rise=f"{ev['val_rise'] * 100:.0f}",
+            train=f"{ev['train_change_since_best'] * 100:+.0f}",
         )
     if finding.kind == "underfitting":
-        return f"underfitting ({finding.form.replace('_', ' ')}, train loss {ev['train_end']:.3g})"
+        return Change("because.underfitting", form=finding.form.replace("_", " "), loss=f"{ev['train_end']:.3g}")
     if finding.kind == "still_improving":
-        return f"still improving ({ev['recent_drop'] * 100:.0f}% over the last {ev['window']} epochs)"
+        return Change("because.still_improving", drop=f"{ev['recent_drop'] * 100:.0f}", window=ev["window"])
     if finding.kind == "unstable":
-        spikes = f"{ev['spikes']} loss spikes, {ev.get('val_spikes', 0)} validation spikes"
-        return f"unstable ({spikes}, oscillation {ev['oscillation']:.1f})"
+        return Change(
+            "because.unstable", spikes=ev["spikes"], val_spikes=ev.get("val_spikes", 0), osc=f"{ev['oscillation']:.1f}"
+        )
     if finding.kind == "diverged":
-        return f"diverged ({finding.form} at epoch {finding.onset_epoch})"
-    return finding.kind
+        return Change("because.diverged", form=finding.form, epoch=finding.onset_epoch)
+    return Change("because.other", kind=finding.kind)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fitdoctor.diagnosis.messages import t
+from fitdoctor.treatment.change import render
 
 
 def summary_text(record: dict, lang: str = "en") -> str:
@@ -22,7 +23,7 @@ def summary_text(record: dict, lang: str = "en") -> str:
         )
         lines.append(head)
         for rem in r.get("remedies", []):
-            lines.append(f"    + {rem['change']}")
+            lines.append(f"    + {render(rem['change'], rem.get('change_message'), lang)}")
         if r.get("summary"):
             lines.append(f"    {r['summary']}")
     if record.get("after"):

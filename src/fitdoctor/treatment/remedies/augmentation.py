@@ -1,6 +1,8 @@
 """Add (or strengthen) data augmentation. Flips only for colour images: a flipped digit
 or letter is another symbol, so grayscale data gets rotations, shifts and zoom only."""
 
+from fitdoctor.treatment.change import Change
+
 ID = "augmentation"
 KINDS = ("overfitting",)
 BASE = [
@@ -18,7 +20,7 @@ def apply(raw: dict, finding) -> str | None:
         if data.get("color_mode") in ("rgb", "rgba"):
             aug.append({"RandomFlip": {"mode": "horizontal"}})
         data["augmentation"] = aug
-        return "add augmentation: " + ", ".join(next(iter(a)) for a in aug)
+        return Change("change.augmentation.add", layers=", ".join(next(iter(a)) for a in aug))
     changed = []
     for item in aug:
         name, args = next(iter(item.items())) if isinstance(item, dict) else (item, {})
@@ -27,4 +29,4 @@ def apply(raw: dict, finding) -> str | None:
             if isinstance(value, int | float) and value < 0.2:
                 args[key] = round(min(0.2, value * 1.5), 3)
                 changed.append(f"{name}.{key}={args[key]}")
-    return ("strengthen augmentation: " + ", ".join(changed)) if changed else None
+    return Change("change.augmentation.stronger", changes=", ".join(changed)) if changed else None

@@ -1,5 +1,6 @@
 """Add BatchNormalization after each hidden Dense/Conv layer of a net that does not learn."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import hidden, layers
 
 ID = "batchnorm"
@@ -14,4 +15,4 @@ def apply(raw: dict, finding) -> str | None:
         return None
     for i in reversed(targets):
         raw["model"].insert(i + 1, "BatchNormalization")
-    return f"add BatchNormalization after {len(targets)} hidden layers"
+    return Change("change.batchnorm", n=len(targets))

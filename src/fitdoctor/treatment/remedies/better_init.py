@@ -1,6 +1,7 @@
 """Replace a Zeros (or constant) kernel initializer on hidden layers: HeNormal for ReLU, GlorotUniform otherwise."""
 
 from fitdoctor.model.spec import entry
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import hidden, layers, set_layer
 
 ID = "better_init"
@@ -19,4 +20,4 @@ def apply(raw: dict, finding) -> str | None:
             args["kernel_initializer"] = "HeNormal" if args.get("activation") == "relu" else "GlorotUniform"
             set_layer(raw, i, name, args)
             changed.append(f"{name} #{i + 1}: {init_name} -> {args['kernel_initializer']}")
-    return ("replace initializer " + ", ".join(changed)) if changed else None
+    return Change("change.better_init", changes=", ".join(changed)) if changed else None

@@ -1,5 +1,6 @@
 """Clip each gradient update's norm (clipnorm=1.0)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import optimizer, set_optimizer_arg
 
 ID = "clipnorm"
@@ -11,4 +12,4 @@ def apply(raw: dict, finding) -> str | None:
     if "clipnorm" in args:
         return None
     set_optimizer_arg(raw, "clipnorm", 1.0)
-    return "add clipnorm=1.0 to the optimizer"
+    return Change("change.clipnorm")

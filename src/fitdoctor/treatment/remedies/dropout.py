@@ -1,5 +1,6 @@
 """Add Dropout after the widest hidden Dense layer, or raise existing rates towards 0.5."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import describe_layer, layers, widest_dense
 
 ID = "dropout"
@@ -12,7 +13,7 @@ def apply(raw: dict, finding) -> str | None:
     target = widest_dense(raw)
     if target is not None and (target + 1 >= len(model) or layers(raw)[target + 1][0] != "Dropout"):
         model.insert(target + 1, {"Dropout": {"rate": 0.3}})
-        return f"add Dropout(0.3) after {describe_layer(*layers(raw)[target])}"
+        return Change("change.dropout.add", layer=describe_layer(*layers(raw)[target]))
     raised = []
     for i, args in rates:
         rate = float(args.get("rate", 0))
@@ -20,4 +21,4 @@ def apply(raw: dict, finding) -> str | None:
             args["rate"] = round(min(0.5, rate + 0.2), 2)
             model[i] = {"Dropout": args}
             raised.append(f"{rate:g}->{args['rate']:g}")
-    return ("raise Dropout " + ", ".join(raised)) if raised else None
+    return Change("change.dropout.raise", changes=", ".join(raised)) if raised else None

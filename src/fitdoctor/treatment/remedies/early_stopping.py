@@ -1,5 +1,6 @@
 """EarlyStopping on val_loss with restore_best_weights (added, or made to restore)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import callback_index
 
 ID = "early_stopping"
@@ -12,10 +13,10 @@ def apply(raw: dict, finding) -> str | None:
     patience = max(3, min(10, int(raw["fit"]["epochs"]) // 8))
     if index is None:
         callbacks.append({"EarlyStopping": {"monitor": "val_loss", "patience": patience, "restore_best_weights": True}})
-        return f"add EarlyStopping(patience={patience}, restore_best_weights=True)"
+        return Change("change.early_stopping.add", patience=patience)
     args = dict(next(iter(callbacks[index].values())) or {}) if isinstance(callbacks[index], dict) else {}
     if not args.get("restore_best_weights"):
         args["restore_best_weights"] = True
         callbacks[index] = {"EarlyStopping": args}
-        return "EarlyStopping: restore_best_weights=True"
+        return Change("change.early_stopping.restore")
     return None

@@ -1,5 +1,6 @@
 """Raise the learning rate: straight to the optimizer's usual rate when far below it, else x3 (at most 10x usual)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import DEFAULT_LR, learning_rate, optimizer, set_optimizer_arg
 
 ID = "higher_lr"
@@ -15,4 +16,4 @@ def apply(raw: dict, finding) -> str | None:
     if new <= lr:
         return None
     set_optimizer_arg(raw, "learning_rate", float(f"{new:.3g}"))
-    return f"raise learning_rate {lr:g} -> {float(f'{new:.3g}'):g}"
+    return Change("change.higher_lr", old=f"{lr:g}", new=f"{float(f'{new:.3g}'):g}")

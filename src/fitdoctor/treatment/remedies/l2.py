@@ -1,5 +1,6 @@
 """Add L2 to the kernels of hidden Dense/Conv layers, or make it 3x stronger (up to 1e-2)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import hidden, layers, set_layer
 
 ID = "l2"
@@ -21,5 +22,5 @@ def apply(raw: dict, finding) -> str | None:
             continue
         set_layer(raw, i, name, args)
     if added:
-        return f"add L2(1e-4) to {added} hidden layer(s)"
-    return f"raise L2 3x on {raised} layer(s)" if raised else None
+        return Change("change.l2.add", n=added)
+    return Change("change.l2.raise", n=raised) if raised else None

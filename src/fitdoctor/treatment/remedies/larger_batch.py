@@ -1,5 +1,7 @@
 """Double the batch size (up to 512) for less noisy gradients."""
 
+from fitdoctor.treatment.change import Change
+
 ID = "larger_batch"
 KINDS = ("unstable", "diverged")
 
@@ -9,4 +11,4 @@ def apply(raw: dict, finding) -> str | None:
     if batch >= 512:
         return None
     raw["data"]["batch_size"] = min(512, batch * 2)
-    return f"batch_size {batch} -> {raw['data']['batch_size']}"
+    return Change("change.larger_batch", old=batch, new=raw["data"]["batch_size"])

@@ -1,5 +1,6 @@
 """Lower every Dropout rate by 0.2 (a rate that reaches 0 removes the layer)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import layers
 
 ID = "less_dropout"
@@ -20,4 +21,4 @@ def apply(raw: dict, finding) -> str | None:
         else:
             raw["model"][i] = {"Dropout": {**args, "rate": new}}
             changes.append(f"Dropout {rate:g}->{new:g}")
-    return ", ".join(reversed(changes)) if changes else None
+    return Change("change.less_dropout", changes=", ".join(reversed(changes))) if changes else None

@@ -1,5 +1,6 @@
 """Lower the learning rate (x0.3, not below 1e-5)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import learning_rate, set_optimizer_arg
 
 ID = "lower_lr"
@@ -13,4 +14,4 @@ def apply(raw: dict, finding) -> str | None:
     if new >= lr:
         return None
     set_optimizer_arg(raw, "learning_rate", float(f"{new:.3g}"))
-    return f"lower learning_rate {lr:g} -> {float(f'{new:.3g}'):g}"
+    return Change("change.lower_lr", old=f"{lr:g}", new=f"{float(f'{new:.3g}'):g}")

@@ -1,5 +1,6 @@
 """Halve the widest hidden Dense layer (not below 64 units)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import layers, set_layer, widest_dense
 
 ID = "smaller_model"
@@ -16,4 +17,4 @@ def apply(raw: dict, finding) -> str | None:
         return None
     args["units"] = max(64, units // 2)
     set_layer(raw, i, name, args)
-    return f"shrink Dense({units}) -> Dense({args['units']})"
+    return Change("change.smaller_model", old=units, new=args["units"])

@@ -1,6 +1,7 @@
 """More capacity: lift bottlenecks to 64 units and double narrow hidden Dense layers (up to 512);
 with no hidden layer, add Dense(128, relu)."""
 
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.spec_edit import hidden, layers, output_index, set_layer
 
 ID = "more_capacity"
@@ -11,7 +12,7 @@ def apply(raw: dict, finding) -> str | None:
     dense = hidden(raw, ("Dense",))
     if not dense:
         raw["model"].insert(output_index(raw), {"Dense": {"units": 128, "activation": "relu"}})
-        return "add Dense(128, relu) before the output"
+        return Change("change.more_capacity.add")
     changes = []
     for i in dense:
         name, args = layers(raw)[i]
@@ -21,4 +22,4 @@ def apply(raw: dict, finding) -> str | None:
             args["units"] = new
             set_layer(raw, i, name, args)
             changes.append(f"Dense({units}) -> Dense({new})")
-    return ("widen " + ", ".join(changes)) if changes else None
+    return Change("change.more_capacity.widen", changes=", ".join(changes)) if changes else None

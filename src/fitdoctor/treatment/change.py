@@ -1,0 +1,34 @@
+"""A remedy's change: English text (the treatment.json contract) that also knows its message key,
+so the summary and the report can say it in Portuguese too."""
+
+from __future__ import annotations
+
+from fitdoctor.diagnosis.messages import t
+
+
+class Change(str):
+    """`str` of the English text; `.key` and `.values` re-render it in any language.
+
+    Example:
+        >>> c = Change("change.clipnorm")
+        >>> str(c), c.render("pt_BR")
+        ('add clipnorm=1.0 to the optimizer', 'adicionar clipnorm=1.0 ao otimizador')
+    """
+
+    key: str
+    values: dict
+
+    def __new__(cls, key: str, **values) -> Change:
+        obj = super().__new__(cls, t(key, "en", **values))
+        obj.key, obj.values = key, values
+        return obj
+
+    def render(self, lang: str) -> str:
+        return t(self.key, lang, **self.values)
+
+
+def render(text: str, message: dict | None, lang: str) -> str:
+    """A stored change (or reason) in `lang`, from its message when it has one."""
+    if message and message.get("key"):
+        return t(message["key"], lang, **message.get("values", {}))
+    return text
