@@ -190,4 +190,6 @@ def test_treatment_record_says_changes_in_portuguese_too(tmp_path):
     assert rem["change"] == "add Dropout(0.3) after Dense(1024)"
     assert rem["change_message"] == {"key": "change.dropout.add", "values": {"layer": "Dense(1024)"}}
     assert "adicionar Dropout(0.3) depois de Dense(1024)" in (tmp_path / "run" / "summary.pt.txt").read_text()
-    assert "overfitting desde a época 9" in build_report(tmp_path / "run", lang="pt").read_text()
+    page = build_report(tmp_path / "run", lang="pt").read_text()
+    assert "overfitting desde a época 9" in page and "Overfitting desde a época 9" in page
+    assert "Overfitting since" not in page

@@ -243,7 +243,16 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(out) + "</pre>"
 
 
-def _treatment(p: _Page, record: dict) -> None:
+def _round_summary(run_dir: Path, r: dict, lang: str) -> str:
+    """A round's diagnosis in the page's language (the record holds it in the language of the fix run)."""
+    round_dir = run_dir / "rounds" / f"{r['round']:02d}"
+    try:
+        return diagnose(round_dir, lang=lang).primary.summary
+    except UserError:
+        return r.get("summary", "")
+
+
+def _treatment(p: _Page, record: dict, run_dir: Path) -> None:
     rounds = [r for r in record["rounds"] if r.get("finished")]
     png = plots.rounds(
         [r["val"]["accuracy"] or 0 for r in rounds],
@@ -265,7 +274,7 @@ def _treatment(p: _Page, record: dict) -> None:
                 + "</ul>"
             )
             body += f"<details><summary>{p.t('html.spec_diff')}</summary>{_diff_html(r.get('spec_diff', ''))}</details>"
-        body += f'<p class="note">{html.escape(r.get("summary", ""))}</p>'
+        body += f'<p class="note">{html.escape(_round_summary(run_dir, r, p.lang))}</p>'
     if record.get("after"):
         b, a = record["before"]["test"], record["after"]["test"]
         rows = "".join(
@@ -322,7 +331,7 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
         numbers.append((t("html.test_accuracy", language), f"{metrics['accuracy']:.4f}"))
     _banner(p, d, numbers)
     if record:
-        _treatment(p, record)
+        _treatment(p, record, run_dir)
     _curves(p, history, d)
     _loss_vs_accuracy(p, d)
     _remedies(p, d)
