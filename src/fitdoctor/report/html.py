@@ -278,7 +278,7 @@ def _treatment(p: _Page, record: dict, run_dir: Path) -> None:
     if record.get("after"):
         b, a = record["before"]["test"], record["after"]["test"]
         rows = "".join(
-            f"<tr><td>{k}</td><td>{b.get(k, 0):.4f}</td><td>{a.get(k, 0):.4f}</td></tr>"
+            f"<tr><td>{p.t('metric.' + k)}</td><td>{b.get(k, 0):.4f}</td><td>{a.get(k, 0):.4f}</td></tr>"
             for k in ("accuracy", "loss", "macro_precision", "macro_recall", "macro_f1")
             if k in a
         )
