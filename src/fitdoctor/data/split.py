@@ -136,7 +136,7 @@ def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op], 
     user, group = owner
     if not (user or group):
         return
-    chown = os.lchown if symlinks else None
+    chown = os.lchown if symlinks else os.chown
     import grp
     import pwd
 
@@ -145,7 +145,7 @@ def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op], 
     paths = {dst / op.dest for op in ops}
     paths |= {p.parent for p in paths} | {dst / s for s in {op.split for op in ops}} | {dst}
     for p in sorted(paths):
-        (chown or os.chown)(p, uid, gid)
+        chown(p, uid, gid)
 
 
 def _write_manifest(dst: Path, plan: Plan) -> None:

@@ -8,18 +8,10 @@ snake_case aliases (`adam`, `relu`, `sparse_categorical_crossentropy`) too.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 from fitdoctor.errors import UserError, closest
 from fitdoctor.model.spec import Spec, entry
-
-
-def make_portable(model):
-    from fitdoctor.model.metrics import make_portable as portable
-
-    return portable(model)
-
 
 ONE_HOT_LOSSES = (
     "categoricalcrossentropy",
@@ -288,12 +280,16 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     optimizer = _resolve_object("optimizers", comp["optimizer"], spec.where("compile", "optimizer"))
     loss_obj = _resolve_object("losses", comp["loss"], spec.where("compile", "loss"))
     model.compile(optimizer=optimizer, loss=loss_obj, metrics=_metrics(spec, num_classes, sparse=not one_hot))
+    from fitdoctor.model.metrics import make_portable
+
     make_portable(model)
     return Built(model, augmentation, one_hot, loss, warnings)
 
 
 def recompile(model, spec: Spec, num_classes: int, one_hot: bool):
     """Give a model loaded from a `.keras` file fitdoctor's metrics back, keeping its optimizer state."""
+    from fitdoctor.model.metrics import make_portable
+
     model.compile(optimizer=model.optimizer, loss=model.loss, metrics=_metrics(spec, num_classes, sparse=not one_hot))
     return make_portable(model)
 
@@ -326,7 +322,3 @@ def checkpoint_settings(spec: Spec) -> dict:
         if name == "ModelCheckpoint":
             return {"monitor": args.get("monitor", "val_loss"), "mode": args.get("mode", "auto")}
     return {"monitor": "val_loss", "mode": "auto"}
-
-
-def chance_level(num_classes: int) -> float:
-    return math.log(num_classes)

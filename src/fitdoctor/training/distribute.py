@@ -50,11 +50,10 @@ def get_strategy(kind: str, *, cpu_devices: int = 2):
 
 
 def is_chief() -> bool:
-    """Whether this process writes the run directory (worker 0, or no TF_CONFIG)."""
+    """Whether this process writes the run directory: the chief, or worker 0 when there is no chief."""
     config = json.loads(os.environ.get("TF_CONFIG", "{}") or "{}")
     task = config.get("task", {})
-    return task.get("type", "worker") in ("chief",) or (
-        task.get("type", "worker") == "worker"
-        and task.get("index", 0) == 0
-        and "chief" not in config.get("cluster", {})
-    )
+    kind, index = task.get("type", "worker"), task.get("index", 0)
+    if "chief" in config.get("cluster", {}):
+        return kind == "chief"
+    return kind == "worker" and index == 0
