@@ -164,7 +164,18 @@ def live_use(corpus: list[dict]) -> dict:
         flagged = replay_flag(h, x["data"]["num_classes"])
         if x["label"] != "overfitting":
             if flagged is not None and x["label"] in ("good_fit", "still_improving", "underfitting"):
-                false_flags.append({"run": Path(x["path"]).stem, "label": x["label"], "flagged": flagged})
+                best = int(np.argmin(v)) + 1
+                restored = int(np.argmin(v[:flagged])) + 1
+                false_flags.append(
+                    {
+                        "run": Path(x["path"]).stem,
+                        "label": x["label"],
+                        "flagged": flagged,
+                        "epochs": len(v),
+                        "best_epoch": best,
+                        "restored_is_best": restored == best,
+                    }
+                )
             continue
         best = int(np.argmin(v)) + 1
         es_stop = _es_stop_epoch(v, 10)
@@ -192,6 +203,27 @@ def live_use(corpus: list[dict]) -> dict:
         "restored_best": sum(r["restored_is_best"] for r in rows),
         "false_flags": false_flags,
     }
+
+
+def early_warning_on_overfitguard(og: list[dict]) -> dict:
+    """The live early-warning rule alone on OverfitGuard, a set it was not tuned on.
+
+    Not a full replay of the callback (1,000 epochs each would take long): the rule itself.
+    """
+    from fitdoctor.diagnosis.history import from_dict
+    from fitdoctor.diagnosis.rules import early_overfitting
+
+    counts = {"overfit": [0, 0], "non_overfit": [0, 0]}
+    for x in og:
+        d = x["data"]
+        t, v = d[d["train_metric"]], d[d["monitor_metric"]]
+        fired = any(
+            early_overfitting(from_dict({"loss": t[:n], "val_loss": v[:n]})) is not None for n in range(3, len(v) + 1)
+        )
+        row = counts["overfit" if x["overfit"] else "non_overfit"]
+        row[0] += fired
+        row[1] += 1
+    return {k: {"flagged": a, "runs": b} for k, (a, b) in counts.items()}
 
 
 def _es_stop_epoch(v: np.ndarray, patience: int) -> int | None:
@@ -286,6 +318,7 @@ def main() -> int:
             if not ok
         ],
         "live": live_use(corpus),
+        "early_warning_overfitguard": early_warning_on_overfitguard(og),
         "speed": speed(),
     }
     (RESULTS / "diagnosis.json").write_text(json.dumps(result, indent=2) + "\n")
@@ -327,9 +360,19 @@ def main() -> int:
         f"- flagged: {live['flagged']}/{live['total']}; within 3 epochs of the minimum validation loss: "
         f"{live['within_3']}/{live['total']}; median delay {live['median_delay']} epochs",
         f"- epochs saved against EarlyStopping(patience=10): mean {live['mean_epochs_saved']}",
-        f"- flags on good-fit, still-improving or underfitting runs: {len(live['false_flags'])}",
+        f"- flags on good-fit, still-improving or underfitting runs: {len(live['false_flags'])}"
+        + "".join(
+            f"; {f['run']} ({f['label']}) at epoch {f['flagged']} of {f['epochs']}, best epoch {f['best_epoch']}"
+            + (", restoring gives the best epoch" if f["restored_is_best"] else ", too early: misses the best")
+            for f in live["false_flags"]
+        ),
         f"- restoring the best weights at the flag gives the best epoch in "
         f"{live['restored_best']}/{live['total']} runs",
+        "- the early-warning rule alone on OverfitGuard (not tuned there): fires on "
+        f"{result['early_warning_overfitguard']['overfit']['flagged']}/"
+        f"{result['early_warning_overfitguard']['overfit']['runs']} overfit histories and "
+        f"{result['early_warning_overfitguard']['non_overfit']['flagged']}/"
+        f"{result['early_warning_overfitguard']['non_overfit']['runs']} non-overfit ones",
         "",
         "## Speed",
         "",

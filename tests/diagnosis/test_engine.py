@@ -108,7 +108,24 @@ def test_early_warning_fires_two_epochs_after_the_best():
     assert early_overfitting(from_dict({"loss": loss[:4], "val_loss": [1.0, 0.7, 0.5, 0.53]})) is None
     f = early_overfitting(from_dict({"loss": loss[:5], "val_loss": [1.0, 0.7, 0.5, 0.53, 0.54]}))
     assert f is not None and f.form == "early" and f.onset_epoch == 4 and f.evidence["best_epoch"] == 3
-    assert early_overfitting(from_dict({"loss": loss, "val_loss": [1.0, 0.7, 0.5, 0.51, 0.52, 0.54]})) is None
+
+
+def test_early_warning_stalled_form_needs_three_epochs_a_falling_train_loss_and_no_recovery():
+    from fitdoctor.diagnosis.history import from_dict
+    from fitdoctor.diagnosis.rules import early_overfitting
+    from fitdoctor.diagnosis.summaries import summarise
+
+    loss = [1.0, 0.6, 0.4, 0.3, 0.25, 0.2]
+    val = [1.0, 0.7, 0.5, 0.501, 0.502, 0.503]  # flat just above the best: no 5% rise to see
+    assert early_overfitting(from_dict({"loss": loss[:5], "val_loss": val[:5]})) is None  # 2 epochs since best
+    f = early_overfitting(from_dict({"loss": loss, "val_loss": val}))
+    assert f.form == "stalled" and f.evidence["epochs_since_best"] == 3 and f.evidence["best_epoch"] == 3
+    assert f.evidence["train_change_since_best"] == pytest.approx(-0.5)
+    assert "not improved for 3 epochs" in summarise(f, "en") and "não melhora há 3 épocas" in summarise(f, "pt")
+    recovering = [1.0, 0.7, 0.5, 0.51, 0.52, 0.505]
+    assert early_overfitting(from_dict({"loss": loss, "val_loss": recovering})) is None
+    flat_train = [1.0, 0.6, 0.4, 0.39, 0.38, 0.37]  # training loss down only 7.5% since the best
+    assert early_overfitting(from_dict({"loss": flat_train, "val_loss": val})) is None
 
 
 def test_loss_that_climbs_back_above_its_start_is_diverged():

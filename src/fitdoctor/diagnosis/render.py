@@ -19,7 +19,7 @@ def sparkline(values: np.ndarray, width: int = 60, marks: dict[int, str] | None 
 
     Example:
         >>> sparkline(np.array([3.0, 2.0, 1.0]))[0]
-        '█▄▁'
+        '█▅▁'
     """
     n = len(values)
     if n == 0:

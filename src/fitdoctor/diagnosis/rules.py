@@ -27,6 +27,8 @@ BLOWUP_OF_CHANCE = 1.2  # a first epoch this far above chance, then flat at chan
 ABOVE_CHANCE = 1.03  # flat and worse than guessing uniformly: the network is broken, not just weak
 EARLY_RISE = 0.05  # live early warning: validation loss 5% above its best ...
 EARLY_HELD = 2  # ... for the last 2 epochs, with no new best and training loss still falling
+STALL_EPOCHS = 3  # live early warning, quiet form: no new validation best for 3 epochs ...
+STALL_TRAIN_DROP = 0.10  # ... while training loss fell 10% more, and validation did not improve on the last epoch
 SPIKE_JUMP = 0.25
 UNSTABLE_SPIKES = 2
 UNSTABLE_OSCILLATION = 4.0
@@ -198,33 +200,62 @@ def overfitting(h: History) -> Finding | None:
     return Finding("overfitting", min(confidence, 0.99), best + 2, evidence, form=form)
 
 
-def early_overfitting(h: History) -> Finding | None:
-    """The live early warning: validation loss up 5% from its best on each of the last two epochs.
+def one_epoch_rise(h: History) -> bool:
+    """Whether validation loss is up from its best on the last epoch only (a spike, not a trend yet).
 
-    Used by the FitDoctor callback next to the full rules, so it can flag (and stop) within a few
-    epochs of the best one; on a finished history the full `overfitting` rule decides.
+    Example:
+        >>> from fitdoctor.diagnosis.history import from_dict
+        >>> one_epoch_rise(from_dict({"loss": [2.0, 0.8, 0.4, 0.3], "val_loss": [1.4, 0.9, 0.9, 1.8]}))
+        True
+    """
+    _, val, _ = monitor(h)
+    if val is None or len(val) < 2 or not np.isfinite(val[-2:]).all():
+        return False
+    vmin = float(np.nanmin(val))
+    return bool(val[-1] >= (1 + OVERFIT_RISE) * vmin > val[-2])
+
+
+def early_overfitting(h: History) -> Finding | None:
+    """The live early warning: validation stops improving while training loss keeps falling.
+
+    Two forms, checked after each epoch by the FitDoctor callback next to the full rules, so it
+    can flag (and stop) within a few epochs of the best one; on a finished history the full
+    `overfitting` rule decides:
+    - `early`: validation loss 5% above its best on each of the last two epochs;
+    - `stalled`: no new validation best for 3 epochs, training loss down 10% more since that
+      best, and the last epoch no better than the one before (the gap is opening now).
+
+    Example:
+        >>> from fitdoctor.diagnosis.history import from_dict
+        >>> h = from_dict({"loss": [1.0, 0.6, 0.4, 0.3, 0.25, 0.2], "val_loss": [1.0, 0.7, 0.5, 0.51, 0.52, 0.54]})
+        >>> early_overfitting(h).form
+        'stalled'
     """
     train, val, kind = monitor(h)
     if val is None or train is None or len(val) < MIN_EPOCHS or not np.isfinite(val).all():
         return None
     best = int(np.argmin(val))
-    if len(val) - 1 - best < EARLY_HELD:
-        return None
+    since = len(val) - 1 - best
     vmin = float(val[best])
-    held = val[-EARLY_HELD:]
-    if vmin <= 0 or held.min() < (1 + EARLY_RISE) * vmin or not train[-1] < train[best]:
+    if since < EARLY_HELD or vmin <= 0 or not np.isfinite(train[[best, -1]]).all():
         return None
-    rise = float(val[-1] / vmin - 1)
+    train_change = float(train[-1] / train[best] - 1) if train[best] else 0.0
+    if val[-EARLY_HELD:].min() >= (1 + EARLY_RISE) * vmin and train[-1] < train[best]:
+        form = "early"
+    elif since >= STALL_EPOCHS and train_change <= -STALL_TRAIN_DROP and val[-1] >= val[-2]:
+        form = "stalled"
+    else:
+        return None
     evidence = {
         "monitor": f"val_{kind}",
         "best_epoch": best + 1,
-        "epochs_since_best": len(val) - 1 - best,
+        "epochs_since_best": since,
         "val_best": vmin,
         "val_end": float(val[-1]),
-        "val_rise": rise,
-        "train_change_since_best": float(train[-1] / train[best] - 1) if train[best] else 0.0,
+        "val_rise": float(val[-1] / vmin - 1),
+        "train_change_since_best": train_change,
     }
-    return Finding("overfitting", 0.6, best + 2, evidence, form="early")
+    return Finding("overfitting", 0.6 if form == "early" else 0.5, best + 2, evidence, form=form)
 
 
 def unstable(h: History) -> Finding | None:

@@ -27,6 +27,7 @@ def summarise(f: Finding, lang: str) -> str:
             "train_drop": _pct(ev["train_change_since_best"]),
             "monitor": t(f"series.{ev['monitor']}", lang),
             "val_acc": _num(ev.get("val_accuracy_end")),
+            "since": ev.get("epochs_since_best"),
         }
         return t(f"summary.overfitting.{f.form}", lang, **values)
     if f.kind == "underfitting":
