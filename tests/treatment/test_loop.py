@@ -74,7 +74,7 @@ def test_loop_treats_overfitting_and_stops_at_good_fit(tmp_path):
     assert [r["verdict"] for r in result.rounds] == ["overfitting", "good_fit"]
     assert result.stop_reason == "good fit" and result.chosen_round == 1
     ids = [r["id"] for r in result.rounds[1]["remedies"]]
-    assert ids == ["augmentation", "dropout"]
+    assert ids == ["augmentation", "dropout", "l2"]  # the three strongest missing remedies at once
     assert (
         "because" in result.rounds[1]["remedies"][0]
         and "overfitting since epoch 9" in result.rounds[1]["remedies"][0]["because"]
