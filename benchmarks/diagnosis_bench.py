@@ -199,7 +199,7 @@ def live_use(corpus: list[dict]) -> dict:
         "total": len(rows),
         "within_3": sum(0 <= d <= 3 for d in delays),
         "median_delay": float(np.median(delays)) if delays else None,
-        "mean_epochs_saved": float(np.mean(saved)) if saved else None,
+        "mean_epochs_saved": round(float(np.mean(saved)), 1) if saved else None,
         "restored_best": sum(r["restored_is_best"] for r in rows),
         "false_flags": false_flags,
     }

@@ -13,6 +13,12 @@ from PIL import Image
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 
+@pytest.fixture(autouse=True)
+def _own_scan_cache(tmp_path_factory, monkeypatch):
+    """Each test gets its own, empty scan cache (never the user's ~/.cache)."""
+    monkeypatch.setenv("FITDOCTOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
+
+
 def make_png(path: Path, seed: int, size: int = 16) -> Path:
     """A random greyscale PNG, different for each seed."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -77,11 +77,12 @@ def data() -> None:
 @data.command("inspect")
 @click.argument("folder", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON document.")
-def data_inspect(folder: str, as_json: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Decode every file again, ignoring what earlier scans remembered.")
+def data_inspect(folder: str, as_json: bool, no_cache: bool) -> None:
     """Decode every image in FOLDER and report classes, problems, duplicates and leakage."""
     from fitdoctor.data.inspect import inspect_folder, render
 
-    ins = inspect_folder(folder, progress=not as_json)
+    ins = inspect_folder(folder, progress=not as_json, use_cache=not no_cache)
     click.echo(json.dumps(ins.to_dict(), indent=2) if as_json else render(ins))
 
 
@@ -96,7 +97,8 @@ def data_inspect(folder: str, as_json: bool) -> None:
 @click.option("--group-by", metavar="REGEX", help="Files whose names match the same text stay in one split.")
 @click.option("--dry-run", is_flag=True, help="Show the plan, write nothing.")
 @click.option("--chown", metavar="USER:GROUP", help="Owner of every file and folder written.")
-def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_run, chown) -> None:
+@click.option("--no-cache", is_flag=True, help="Decode every file again, ignoring what earlier scans remembered.")
+def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_run, chown, no_cache) -> None:
     """Split SRC (one folder per class) into DST/train, DST/val and DST/test."""
     from fitdoctor.data.split import split_folder
 
@@ -115,6 +117,7 @@ def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_
         chown=chown,
         progress=True,
         echo=echo,
+        use_cache=not no_cache,
     )
     counts = plan.counts()
     for split, per_class in counts.items():
@@ -146,7 +149,8 @@ def data_undo(dst: str) -> None:
 @click.option("--quarantine", "qdir", required=True, type=click.Path(path_type=str), help="Where files are moved.")
 @click.option("--restore", is_flag=True, help="Move quarantined files back.")
 @click.option("--dry-run", is_flag=True, help="List what would move.")
-def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool) -> None:
+@click.option("--no-cache", is_flag=True, help="Decode every file again, ignoring what earlier scans remembered.")
+def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: bool) -> None:
     """Quarantine unusable files and extra copies of duplicates (nothing is deleted)."""
     from fitdoctor.data.clean import clean_folder, restore_quarantine
 
@@ -156,7 +160,7 @@ def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool) -> None:
         for path in skipped:
             click.echo(f"skipped (its place is taken): {path}")
         return
-    moves = clean_folder(folder, qdir, dry_run=dry_run)
+    moves = clean_folder(folder, qdir, dry_run=dry_run, use_cache=not no_cache)
     for m in moves:
         click.echo(f"{m['path']}: {m['reason']}")
     verb = "Would quarantine" if dry_run else "Quarantined"

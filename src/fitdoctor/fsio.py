@@ -88,8 +88,8 @@ def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, fsync: 
 
     `fsync=False` is for bulk copies whose caller syncs once at the end and can check sizes on resume.
     """
-    dest = Path(dest)
-    tmp = dest.with_name(f".{dest.name}{TMP_SUFFIX}")
+    head, tail = os.path.split(os.fspath(dest))
+    tmp = os.path.join(head, f".{tail}{TMP_SUFFIX}")
     try:
         shutil.copy2(src, tmp)
         if fsync:
@@ -103,16 +103,3 @@ def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, fsync: 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
-
-
-def link_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, symbolic: bool) -> None:
-    """Create a hard or symbolic link at `dest` via a temp name and `os.replace`."""
-    dest = Path(dest)
-    tmp = dest.with_name(f".{dest.name}{TMP_SUFFIX}")
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(tmp)
-    if symbolic:
-        os.symlink(os.path.abspath(src), tmp)
-    else:
-        os.link(src, tmp)
-    os.replace(tmp, dest)

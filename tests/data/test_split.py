@@ -204,3 +204,32 @@ def test_scan_uses_all_cores_for_large_folders(tmp_path, monkeypatch):
 
     monkeypatch.setattr(scan_module, "_decode_all", spy)
     assert len(scan_module.scan(src).files) == 80 == seen["n"]
+
+
+@pytest.mark.parametrize("mode", ["copy", "hardlink", "symlink"])
+def test_interrupted_split_resumes_to_the_same_result(tmp_path, class_folder, mode, monkeypatch):
+    from fitdoctor.data import split as split_module
+
+    dst = tmp_path / "dst"
+    real_place, real_link, calls = split_module._place, split_module._link, []
+
+    def dying(real):
+        def place(*args):
+            if len(calls) == 5:
+                raise KeyboardInterrupt  # the process dies after 5 files
+            calls.append(args[0].source)
+            return real(*args)
+
+        return place
+
+    monkeypatch.setattr(split_module, "_place", dying(real_place))
+    monkeypatch.setattr(split_module, "_link", dying(real_link))
+    with pytest.raises(KeyboardInterrupt):
+        split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode=mode)
+    assert not (dst / "manifest.csv").exists()
+    monkeypatch.setattr(split_module, "_place", real_place)
+    monkeypatch.setattr(split_module, "_link", real_link)
+    plan = split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode=mode)
+    after = tree_hashes(dst)
+    assert len(plan.ops) == len(_manifest(dst)) == len(tree_hashes(class_folder))
+    assert all(after[r["dest"]] == r["sha256"] for r in _manifest(dst))

@@ -37,13 +37,16 @@ def _append(log: Path, entries: list[dict]) -> None:
         os.fsync(f.fileno())
 
 
-def clean_folder(folder: str | os.PathLike, quarantine: str | os.PathLike, *, dry_run: bool = False) -> list[dict]:
+def clean_folder(
+    folder: str | os.PathLike, quarantine: str | os.PathLike, *, dry_run: bool = False, use_cache: bool = True
+) -> list[dict]:
     """Quarantine unusable files and all but the first copy of each exact duplicate.
 
     Args:
         folder: The dataset folder (class folders, or train/val/test).
         quarantine: Where the files go, mirroring their paths; must be outside `folder`.
         dry_run: List what would move, move nothing.
+        use_cache: Reuse what earlier scans found for unchanged files (see `scan_cache`).
 
     Returns:
         One `{"path", "reason"}` per quarantined file.
@@ -51,7 +54,7 @@ def clean_folder(folder: str | os.PathLike, quarantine: str | os.PathLike, *, dr
     folder, quarantine = Path(folder), Path(quarantine)
     if quarantine.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"Quarantine folder '{quarantine}' is inside '{folder}'. Pass a folder outside it.")
-    s = scan(folder)
+    s = scan(folder, use_cache=use_cache)
     moves = [{"path": f.record.path, "reason": f.record.problem} for f in s.unusable]
     usable = s.usable
     for group in exact_groups([f.record.sha256 for f in usable]):

@@ -2,7 +2,8 @@
 
 Near duplicates are found without comparing every pair: the 64-bit hash is cut into
 bands of 16 bits; two hashes within `max_distance` < 4 bits agree exactly on at least
-one band (pigeonhole), so only hashes that share a band are compared. A candidate pair
+one band (pigeonhole), so only hashes that share a band are compared. With the second
+(vertical) hash, bands take bits of both, which keeps look-alike buckets small. A candidate pair
 is confirmed when the 32x32 contrast-stretched thumbnails differ by at most `NEAR_MAD`
 grey levels on average: on small line drawings (digits) distinct images often share a
 dHash, and the thumbnail check keeps them apart.
@@ -65,38 +66,51 @@ def near_pairs(
         [(0, 1)]
     """
     if max_distance > 3:
-        raise ValueError("max_distance must be at most 3 for the 4-band search to be exact.")
+        raise ValueError("max_distance must be at most 3 for the banded search to be exact.")
     import numpy as np
 
     arr = np.asarray([int(h) for h in hashes], dtype=np.uint64)
     arr2 = None if second is None else np.asarray([int(h) for h in second], dtype=np.uint64)
-    pairs: set[tuple[int, int]] = set()
-    for band in range(4):
-        keys = (arr >> np.uint64(band * 16)) & np.uint64(0xFFFF)
+    n = len(arr)
+    found = []
+    for keys in _band_keys(arr, arr2, max_distance):
         order = np.argsort(keys, kind="stable")
-        bounds = np.flatnonzero(np.diff(keys[order])) + 1
-        for members in np.split(order, bounds):
-            if len(members) > 1:
-                pairs.update(_close_pairs(arr, np.sort(members), max_distance, arr2))
-    return pairs
+        ordered = keys[order]
+        # Members of a bucket sit next to each other once sorted: compare each one with the
+        # one `gap` places further on, for every gap up to the largest bucket, all buckets at once.
+        for gap in range(1, n):
+            same = ordered[gap:] == ordered[:-gap]
+            if not same.any():
+                break
+            a, b = order[:-gap][same], order[gap:][same]
+            close = np.bitwise_count(arr[a] ^ arr[b]) <= max_distance
+            if arr2 is not None:
+                close &= np.bitwise_count(arr2[a] ^ arr2[b]) <= max_distance
+            if close.any():
+                a, b = a[close].astype(np.int64), b[close].astype(np.int64)
+                found.append(np.minimum(a, b) * n + np.maximum(a, b))
+    codes = np.unique(np.concatenate(found)).tolist() if found else []
+    return {(c // n, c % n) for c in codes}
 
 
-def _close_pairs(arr, members, max_distance: int, arr2=None, chunk: int = 512) -> set[tuple[int, int]]:
+def _band_keys(arr, arr2, max_distance: int):
+    """One key array per band; two hashes within the distance share at least one band's key.
+
+    One hash: 4 bands of 16 bits (3 differing bits touch at most 3 bands). Two hashes that
+    must both be close: 7 bands, each ~9 bits of each hash (at most 6 differing bits in all),
+    so the keys are longer and the buckets of look-alike images smaller.
+    """
     import numpy as np
 
-    found: set[tuple[int, int]] = set()
-    values = arr[members]
-    values2 = None if arr2 is None else arr2[members]
-    for start in range(0, len(members), chunk):
-        close = np.bitwise_count(values[start : start + chunk, None] ^ values[None, :]) <= max_distance
-        if values2 is not None:
-            close &= np.bitwise_count(values2[start : start + chunk, None] ^ values2[None, :]) <= max_distance
-        rows, cols = np.nonzero(close)
-        for r, c in zip(rows.tolist(), cols.tolist(), strict=True):
-            i, j = int(members[start + r]), int(members[c])
-            if i < j:
-                found.add((i, j))
-    return found
+    if arr2 is None:
+        for band in range(4):
+            yield (arr >> np.uint64(band * 16)) & np.uint64(0xFFFF)
+        return
+    bands = 2 * max_distance + 1
+    edges = [round(64 * k / bands) for k in range(bands + 1)]
+    for lo, hi in zip(edges, edges[1:], strict=False):
+        mask = np.uint64((1 << (hi - lo)) - 1)
+        yield (((arr >> np.uint64(lo)) & mask) << np.uint64(32)) | ((arr2 >> np.uint64(lo)) & mask)
 
 
 def near_groups(

@@ -8,9 +8,12 @@ reason when it is unusable, and returns the content hash (SHA-256 of the bytes) 
 from __future__ import annotations
 
 import hashlib
+import io
 import os
+import struct
 import warnings
-from dataclasses import asdict, dataclass
+import zlib
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF", "PPM"})
@@ -28,6 +31,7 @@ class FileRecord:
         problem: Why it is unusable, or None when it decodes.
         width, height, mode, format: The decoded image's properties.
         dhash, vhash: 64-bit horizontal and vertical difference hashes of the decoded image (0 when unusable).
+        stamp: [size, mtime_ns, inode] of the file when it was read (for the scan cache), or None.
     """
 
     path: str
@@ -40,9 +44,28 @@ class FileRecord:
     format: str = ""
     dhash: int = 0
     vhash: int = 0
+    stamp: list | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        del out["stamp"]
+        return out
+
+
+_PAIRS = None
+
+
+def _pairs():
+    """Index pairs into a flat 9x9 thumbnail: 64 horizontal neighbours, then 64 vertical ones."""
+    global _PAIRS
+    if _PAIRS is None:
+        import numpy as np
+
+        grid = np.arange(81).reshape(9, 9)
+        left, right = grid[:8, :-1].ravel(), grid[:8, 1:].ravel()
+        top, below = grid[:-1, :8].ravel(), grid[1:, :8].ravel()
+        _PAIRS = (np.concatenate([left, top]), np.concatenate([right, below]))
+    return _PAIRS
 
 
 def dhashes(image) -> tuple[int, int]:
@@ -56,10 +79,11 @@ def dhashes(image) -> tuple[int, int]:
     import numpy as np
     from PIL import Image
 
-    px = np.frombuffer(image.convert("L").resize((9, 9), Image.Resampling.BILINEAR).tobytes(), np.uint8).reshape(9, 9)
-    horizontal = np.packbits(px[:8, :-1] > px[:8, 1:]).tobytes()
-    vertical = np.packbits(px[:-1, :8] > px[1:, :8]).tobytes()
-    return int.from_bytes(horizontal, "big"), int.from_bytes(vertical, "big")
+    grey = image if image.mode == "L" else image.convert("L")
+    px = np.frombuffer(grey.resize((9, 9), Image.Resampling.BILINEAR).tobytes(), np.uint8)
+    a, b = _pairs()
+    bits = np.packbits(px[a] > px[b]).tobytes()
+    return int.from_bytes(bits[:8], "big"), int.from_bytes(bits[8:], "big")
 
 
 def dhash(image) -> int:
@@ -76,23 +100,21 @@ def thumbnail(image, size: int = 32) -> bytes:
 
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_U32 = struct.Struct(">I")
 
 
 def png_crc_ok(data: bytes) -> bool:
     """Whether every chunk of a PNG file carries a correct CRC (Pillow skips some)."""
-    import struct
-    import zlib
-
-    pos = 8
-    while pos + 12 <= len(data):
-        (length,) = struct.unpack(">I", data[pos : pos + 4])
+    view = memoryview(data)
+    pos, size = 8, len(data)
+    while pos + 12 <= size:
+        (length,) = _U32.unpack_from(data, pos)
         end = pos + 8 + length
-        if end + 4 > len(data):
+        if end + 4 > size:
             return True  # truncation, reported as such by the decoder
-        (crc,) = struct.unpack(">I", data[end : end + 4])
-        if zlib.crc32(data[pos + 4 : end]) & 0xFFFFFFFF != crc:
+        if zlib.crc32(view[pos + 4 : end]) != _U32.unpack_from(data, end)[0]:
             return False
-        if data[pos + 4 : pos + 8] == b"IEND":
+        if view[pos + 4 : pos + 8] == b"IEND":
             return True
         pos = end + 4
     return True
@@ -145,34 +167,58 @@ def check_file(root: str, rel: str) -> FileRecord:
     record = FileRecord(path=rel)
     try:
         with open(path, "rb") as f:
+            st = os.fstat(f.fileno())
             data = f.read()
     except OSError as exc:
         record.problem = f"unreadable ({type(exc).__name__})"
         return record
     record.bytes = len(data)
+    record.stamp = [st.st_size, st.st_mtime_ns, st.st_ino] if st.st_size == len(data) else None
     record.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         record.problem = "zero bytes"
         return record
-    import io
-
     if data.startswith(PNG_SIGNATURE) and not png_crc_ok(data):
         record.problem = "bad CRC"
         return record
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                record.format = im.format or ""
-                if record.format not in SUPPORTED_FORMATS:
-                    record.problem = f"unsupported format ({record.format or 'unknown'})"
-                    return record
-                im.load()
-                record.width, record.height, record.mode = im.width, im.height, im.mode
-                record.dhash, record.vhash = dhashes(im)
+        if _BOMBS_RAISE:
+            _decode(data, record)
+        else:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error", Image.DecompressionBombWarning)
+                _decode(data, record)
     except Exception as exc:  # Pillow raises many types for broken files
         record.problem = _reason(exc)
     return record
+
+
+def _decode(data: bytes, record: FileRecord) -> None:
+    from PIL import Image
+
+    with Image.open(io.BytesIO(data)) as im:
+        record.format = im.format or ""
+        if record.format not in SUPPORTED_FORMATS:
+            record.problem = f"unsupported format ({record.format or 'unknown'})"
+            return
+        im.load()
+        record.width, record.height, record.mode = im.width, im.height, im.mode
+        record.dhash, record.vhash = dhashes(im)
+
+
+_BOMBS_RAISE = False
+
+
+def raise_on_bombs() -> None:
+    """Make Pillow's decompression-bomb warning an error for this whole process (worker processes only).
+
+    `check_file` otherwise sets that filter around each decode, which costs time on every file.
+    """
+    global _BOMBS_RAISE
+    from PIL import Image
+
+    warnings.simplefilter("error", Image.DecompressionBombWarning)
+    _BOMBS_RAISE = True
 
 
 def is_candidate(name: str) -> bool:

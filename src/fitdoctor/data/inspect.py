@@ -100,8 +100,13 @@ def analyse(s: Scan) -> Inspection:
     )
 
 
-def inspect_folder(root: str | os.PathLike, *, progress: bool = False) -> Inspection:
+def inspect_folder(root: str | os.PathLike, *, progress: bool = False, use_cache: bool = True) -> Inspection:
     """Inspect a class folder or a split folder, reading every file and changing nothing.
+
+    Args:
+        root: The folder.
+        progress: Show a progress bar on stderr.
+        use_cache: Reuse what earlier scans found for unchanged files (see `scan_cache`).
 
     Example:
         >>> import tempfile
@@ -111,7 +116,7 @@ def inspect_folder(root: str | os.PathLike, *, progress: bool = False) -> Inspec
         >>> inspect_folder(d + "/digits").classes["7"]
         3
     """
-    return analyse(scan(Path(root), progress=progress))
+    return analyse(scan(Path(root), progress=progress, use_cache=use_cache))
 
 
 def _human_bytes(n: int) -> str:

@@ -13,7 +13,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fitdoctor.data.images import FileRecord, check_file, detect_splits, list_class_files
+from fitdoctor.data.images import FileRecord, check_file, detect_splits, list_class_files, raise_on_bombs
 from fitdoctor.errors import UserError
 
 PARALLEL_THRESHOLD = 64
@@ -70,7 +70,7 @@ def _decode_all(
     size = max(16, min(256, len(rels) // (workers * 8) or 1))
     batches = [(root, rels[i : i + size]) for i in range(0, len(rels), size)]
     out = []
-    with ProcessPoolExecutor(max_workers=workers) as pool:
+    with ProcessPoolExecutor(max_workers=workers, initializer=raise_on_bombs) as pool:
         for records in pool.map(_check_batch, batches):
             out.extend(records)
             if progress:
@@ -101,13 +101,16 @@ def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, st
     return splits, entries
 
 
-def scan(root: str | os.PathLike, *, workers: int | None = None, progress: bool = False) -> Scan:
+def scan(
+    root: str | os.PathLike, *, workers: int | None = None, progress: bool = False, use_cache: bool = True
+) -> Scan:
     """Check every file under `root` with the decoder training uses.
 
     Args:
         root: A class folder or an already split folder.
         workers: Processes to decode with; all cores by default.
         progress: Show a progress bar on stderr.
+        use_cache: Reuse what an earlier scan found for files unchanged since (see `scan_cache`).
 
     Example:
         >>> scan("/nonexistent")
@@ -115,16 +118,27 @@ def scan(root: str | os.PathLike, *, workers: int | None = None, progress: bool 
         ...
         fitdoctor.errors.UserError: Folder '/nonexistent' does not exist. Pass the folder that holds your class folders.
     """
+    from fitdoctor.data import scan_cache
+
     root = Path(root)
     splits, entries = list_dataset(root)
     rels = [e[0] for e in entries]
-    if progress and sys.stderr.isatty():
+    cached = scan_cache.enabled(use_cache)
+    remembered = scan_cache.load(root) if cached else {}
+    hits, misses = scan_cache.lookup(root, rels, remembered) if remembered else ({}, list(range(len(rels))))
+    todo = [rels[i] for i in misses]
+    if progress and sys.stderr.isatty() and todo:
         import click
 
-        with click.progressbar(length=len(rels), label="Decoding", file=sys.stderr) as bar:
-            records = _decode_all(str(root), rels, workers, bar.update)
+        with click.progressbar(length=len(todo), label="Decoding", file=sys.stderr) as bar:
+            decoded = _decode_all(str(root), todo, workers, bar.update)
     else:
-        records = _decode_all(str(root), rels, workers, None)
+        decoded = _decode_all(str(root), todo, workers, None) if todo else []
+    records = [hits.get(i) for i in range(len(rels))]
+    for i, record in zip(misses, decoded, strict=True):
+        records[i] = record
+    if cached and (todo or len(remembered) != len(rels)):
+        scan_cache.save(root, records)
     result = Scan(root=root, splits=splits)
     result.files = [ScannedFile(rec, label, split) for rec, (_, label, split) in zip(records, entries, strict=True)]
     return result

@@ -23,9 +23,9 @@ import sys
 from pathlib import Path
 
 from fitdoctor.data.scan import scan
-from fitdoctor.data.split_plan import Op, Plan, check_fixed, check_ratio, make_plan
+from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, check_fixed, check_ratio, make_plan
 from fitdoctor.errors import UserError, param_error
-from fitdoctor.fsio import TMP_SUFFIX, atomic_open, copy_file_atomic, fsync_dir, link_atomic, write_json
+from fitdoctor.fsio import TMP_SUFFIX, atomic_open, copy_file_atomic, fsync_dir, write_json
 
 MODES = ("copy", "move", "hardlink", "symlink")
 STATE_DIR = ".fitdoctor"
@@ -119,10 +119,22 @@ def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
         return True
     if dest_there and (mode != "copy" or os.stat(dest).st_size == op.bytes):
         return False
-    if mode == "copy":
-        copy_file_atomic(source, dest, fsync=False)  # SRC keeps the original; synced once at the end
-    else:
-        link_atomic(source, dest, symbolic=mode == "symlink")
+    copy_file_atomic(source, dest, fsync=False)  # SRC keeps the original; synced once at the end
+    return True
+
+
+def _link(op: Op, src: str, dst: str, mode: str) -> bool:
+    """Hard or symbolic link: one system call that is atomic by itself, so no temp name is needed.
+
+    `src` and `dst` end with a separator (this runs once per file: no `os.path.join`).
+    """
+    try:
+        if mode == "symlink":
+            os.symlink(os.path.abspath(src + op.source), dst + op.dest)
+        else:
+            os.link(src + op.source, dst + op.dest)
+    except FileExistsError:  # placed by the run this one resumes
+        return False
     return True
 
 
@@ -150,9 +162,9 @@ def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op], 
 
 def _write_manifest(dst: Path, plan: Plan) -> None:
     with atomic_open(dst / "manifest.csv", "w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=["source", "dest", "split", "class", "sha256", "bytes"])
-        writer.writeheader()
-        writer.writerows(op.row() for op in plan.ops)
+        writer = csv.writer(f)
+        writer.writerow(MANIFEST_COLUMNS)
+        writer.writerows(op.values() for op in plan.ops)
     if plan.left_out:
         with atomic_open(dst / "left_out.csv", "w", newline="") as f:
             writer = csv.DictWriter(f, fieldnames=["source", "reason"])
@@ -180,6 +192,7 @@ def split_folder(
     chown: str | None = None,
     progress: bool = False,
     echo=None,
+    use_cache: bool = True,
 ) -> Plan:
     """Split a class folder into `DST/train|val|test/<class>/...` with a manifest.
 
@@ -196,6 +209,7 @@ def split_folder(
         chown: "USER:GROUP" for every file and folder written.
         progress: Show a progress bar on stderr.
         echo: Callable for one-line status messages (default: none).
+        use_cache: Reuse what earlier scans found for unchanged files (see `scan_cache`).
 
     Example:
         >>> import tempfile
@@ -233,7 +247,7 @@ def split_folder(
             raise UserError(f"Destination '{dst}' is not empty. Pass a new or empty folder; nothing was written.")
         if src.resolve() == dst.resolve() or dst.resolve().is_relative_to(src.resolve()):
             raise UserError(f"Destination '{dst}' is inside SRC '{src}'. Pass a folder outside it.")
-        s = scan(src, progress=progress)
+        s = scan(src, progress=progress, use_cache=use_cache)
         if s.splits:
             raise UserError(
                 f"'{src}' is already split ({', '.join(s.splits)}). Pass the folder with one folder per class."
@@ -276,15 +290,20 @@ def _execute(plan: Plan, src: Path, dst: Path, mode: str, progress: bool) -> Non
 
         bar = click.progressbar(length=len(plan.ops), label=f"Split ({mode})", file=sys.stderr)
         bar.__enter__()
-    folders = sorted({os.path.dirname(os.path.join(dst, op.dest)) for op in plan.ops})
+    folders = sorted({os.path.join(dst, op.dest.rpartition("/")[0]) for op in plan.ops})
     for folder in folders:  # every destination folder once, not once per file
         os.makedirs(folder, exist_ok=True)
     journal = open(dst / STATE_DIR / JOURNAL_FILE, "a", encoding="utf-8")  # noqa: SIM115
+    linking = mode in ("hardlink", "symlink")
+    src_prefix, dst_prefix = os.path.join(src, ""), os.path.join(dst, "")
     try:
         step = 256
         for start in range(0, len(plan.ops), step):
             chunk = plan.ops[start : start + step]
-            done = [_place(op, src, dst, mode) for op in chunk]
+            if linking:
+                done = [_link(op, src_prefix, dst_prefix, mode) for op in chunk]
+            else:
+                done = [_place(op, src, dst, mode) for op in chunk]
             buf = io.StringIO()
             for op, did in zip(chunk, done, strict=True):
                 if did:

@@ -18,6 +18,8 @@ from fitdoctor.data.images import SPLIT_NAMES, thumbnail_file
 from fitdoctor.data.scan import Scan
 from fitdoctor.errors import UserError, param_error
 
+MANIFEST_COLUMNS = ("source", "dest", "split", "class", "sha256", "bytes")
+
 
 @dataclass
 class Op:
@@ -29,6 +31,10 @@ class Op:
     label: str
     sha256: str
     bytes: int
+
+    def values(self) -> tuple:
+        """The manifest row, in `MANIFEST_COLUMNS` order."""
+        return (self.source, self.dest, self.split, self.label, self.sha256, self.bytes)
 
     def row(self) -> dict:
         return {
@@ -183,10 +189,15 @@ def make_plan(
     assigned = {label: [0] * len(splits) for label in targets}
     ops: list[Op] = []
     unused = []
+    ks = range(len(splits))
     for g in groups:
         members = [s.files[idx[i]] for i in g]
-        score = [sum(targets[m.label][k] - assigned[m.label][k] for m in members) for k in range(len(splits))]
-        best = max(range(len(splits)), key=lambda k: (score[k], -k))
+        if len(members) == 1:  # most groups: one file, scored without the sums
+            t, a = targets[members[0].label], assigned[members[0].label]
+            score = [t[k] - a[k] for k in ks]
+        else:
+            score = [sum(targets[m.label][k] - assigned[m.label][k] for m in members) for k in ks]
+        best = max(ks, key=lambda k: (score[k], -k))
         if fixed is not None and all(targets[m.label][best] <= assigned[m.label][best] for m in members):
             unused.extend(members)
             continue
