@@ -50,3 +50,11 @@ def test_augmentation_has_no_flips_for_digits_but_flips_colour():
     raw["data"]["color_mode"] = "rgb"
     REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
     assert any("RandomFlip" in a for a in raw["data"]["augmentation"])
+
+
+@pytest.mark.parametrize(("epochs", "patience"), [(10, 5), (40, 5), (60, 7), (200, 10)])
+def test_early_stopping_patience_is_at_least_five_and_at_most_ten(epochs, patience):
+    raw = {"model": ["Flatten"], "fit": {"epochs": epochs}}
+    REMEDIES["early_stopping"].apply(raw, SimpleNamespace(kind="overfitting", evidence={}))
+    args = raw["callbacks"][0]["EarlyStopping"]
+    assert args == {"monitor": "val_loss", "patience": patience, "restore_best_weights": True}

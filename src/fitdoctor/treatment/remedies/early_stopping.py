@@ -10,7 +10,9 @@ KINDS = ("overfitting",)
 def apply(raw: dict, finding) -> str | None:
     callbacks = raw.setdefault("callbacks", [])
     index = callback_index(raw, "EarlyStopping")
-    patience = max(3, min(10, int(raw["fit"]["epochs"]) // 8))
+    # Augmented, regularised training is noisier on validation: fewer than 5 epochs of patience
+    # stops it before it has converged.
+    patience = max(5, min(10, int(raw["fit"]["epochs"]) // 8))
     if index is None:
         callbacks.append({"EarlyStopping": {"monitor": "val_loss", "patience": patience, "restore_best_weights": True}})
         return Change("change.early_stopping.add", patience=patience)
