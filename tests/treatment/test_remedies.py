@@ -52,7 +52,7 @@ def test_augmentation_has_no_flips_for_digits_but_flips_colour():
     assert any("RandomFlip" in a for a in raw["data"]["augmentation"])
 
 
-@pytest.mark.parametrize(("epochs", "patience"), [(10, 5), (40, 5), (60, 7), (200, 10)])
+@pytest.mark.parametrize(("epochs", "patience"), [(10, 5), (24, 6), (30, 7), (40, 10), (200, 10)])
 def test_early_stopping_patience_is_at_least_five_and_at_most_ten(epochs, patience):
     raw = {"model": ["Flatten"], "fit": {"epochs": epochs}}
     REMEDIES["early_stopping"].apply(raw, SimpleNamespace(kind="overfitting", evidence={}))
