@@ -7,6 +7,7 @@ reason when it is unusable, and returns the content hash (SHA-256 of the bytes) 
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -52,20 +53,15 @@ class FileRecord:
         return out
 
 
-_PAIRS = None
-
-
+@functools.cache
 def _pairs():
     """Index pairs into a flat 9x9 thumbnail: 64 horizontal neighbours, then 64 vertical ones."""
-    global _PAIRS
-    if _PAIRS is None:
-        import numpy as np
+    import numpy as np
 
-        grid = np.arange(81).reshape(9, 9)
-        left, right = grid[:8, :-1].ravel(), grid[:8, 1:].ravel()
-        top, below = grid[:-1, :8].ravel(), grid[1:, :8].ravel()
-        _PAIRS = (np.concatenate([left, top]), np.concatenate([right, below]))
-    return _PAIRS
+    grid = np.arange(81).reshape(9, 9)
+    left, right = grid[:8, :-1].ravel(), grid[:8, 1:].ravel()
+    top, below = grid[:-1, :8].ravel(), grid[1:, :8].ravel()
+    return np.concatenate([left, top]), np.concatenate([right, below])
 
 
 def dhashes(image) -> tuple[int, int]:

@@ -125,7 +125,7 @@ def scan(
     rels = [e[0] for e in entries]
     cached = scan_cache.enabled(use_cache)
     remembered = scan_cache.load(root) if cached else {}
-    hits, misses = scan_cache.lookup(root, rels, remembered) if remembered else ({}, list(range(len(rels))))
+    hits, misses = scan_cache.lookup(root, rels, remembered)
     todo = [rels[i] for i in misses]
     if progress and sys.stderr.isatty() and todo:
         import click
@@ -133,7 +133,7 @@ def scan(
         with click.progressbar(length=len(todo), label="Decoding", file=sys.stderr) as bar:
             decoded = _decode_all(str(root), todo, workers, bar.update)
     else:
-        decoded = _decode_all(str(root), todo, workers, None) if todo else []
+        decoded = _decode_all(str(root), todo, workers, None)
     records = [hits.get(i) for i in range(len(rels))]
     for i, record in zip(misses, decoded, strict=True):
         records[i] = record

@@ -91,7 +91,10 @@ def _params(src: Path, ratio, fixed, seed, mode, min_per_class, group_by) -> dic
 
 
 def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
-    """Bring one file to its place; return True when something was done. Idempotent."""
+    """Copy or move one file to its place; return True when something was done. Idempotent.
+
+    Links go through `_link`.
+    """
     source, dest = os.path.join(src, op.source), os.path.join(dst, op.dest)
     dest_there = os.path.lexists(dest)
     if mode == "move":
@@ -117,7 +120,7 @@ def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
                 raise UserError(f"Copy of '{op.source}' does not match its hash; SRC keeps the file.") from None
             os.unlink(source)
         return True
-    if dest_there and (mode != "copy" or os.stat(dest).st_size == op.bytes):
+    if dest_there and os.stat(dest).st_size == op.bytes:
         return False
     copy_file_atomic(source, dest, fsync=False)  # SRC keeps the original; synced once at the end
     return True

@@ -37,14 +37,7 @@ class Op:
         return (self.source, self.dest, self.split, self.label, self.sha256, self.bytes)
 
     def row(self) -> dict:
-        return {
-            "source": self.source,
-            "dest": self.dest,
-            "split": self.split,
-            "class": self.label,
-            "sha256": self.sha256,
-            "bytes": self.bytes,
-        }
+        return dict(zip(MANIFEST_COLUMNS, self.values(), strict=True))
 
 
 @dataclass

@@ -28,7 +28,7 @@ MODULES = (
 REMEDIES = {m.ID: m for m in (importlib.import_module(f"fitdoctor.treatment.remedies.{name}") for name in MODULES)}
 # Remedies applied per round. Overfitting gets three: the notes' classic cure is a combination
 # (augmentation + Dropout + early stopping), and one at a time costs a full retrain each
-# (measured in benchmarks/treatment_bench.py: +1.8 points with two per round, +2.2 with three).
+# (benchmarks/treatment_bench.py: with two per round the overfitting MLP missed +2 points on 2 of 3 seeds).
 PER_ROUND = {
     "overfitting": 3,
     "underfitting": 2,
