@@ -200,21 +200,6 @@ def overfitting(h: History) -> Finding | None:
     return Finding("overfitting", min(confidence, 0.99), best + 2, evidence, form=form)
 
 
-def one_epoch_rise(h: History) -> bool:
-    """Whether validation loss is up from its best on the last epoch only (a spike, not a trend yet).
-
-    Example:
-        >>> from fitdoctor.diagnosis.history import from_dict
-        >>> one_epoch_rise(from_dict({"loss": [2.0, 0.8, 0.4, 0.3], "val_loss": [1.4, 0.9, 0.9, 1.8]}))
-        True
-    """
-    _, val, _ = monitor(h)
-    if val is None or len(val) < 2 or not np.isfinite(val[-2:]).all():
-        return False
-    vmin = float(np.nanmin(val))
-    return bool(val[-1] >= (1 + OVERFIT_RISE) * vmin > val[-2])
-
-
 def early_overfitting(h: History) -> Finding | None:
     """The live early warning: validation stops improving while training loss keeps falling.
 

@@ -20,8 +20,11 @@ def first_nonfinite(values: np.ndarray) -> int | None:
 
 
 def tail_size(n: int) -> int:
-    """How many final epochs stand for "the end" of a curve of n epochs: n/10, within [1, 10]."""
-    return int(min(10, max(1, n // 10)))
+    """How many final epochs stand for "the end" of a curve of n epochs: n/10, within [3, 10] (fewer if n is).
+
+    At least three, so that the median of the end is never one noisy epoch.
+    """
+    return int(min(n, 10, max(3, n // 10)))
 
 
 def end_value(values: np.ndarray) -> float:

@@ -25,16 +25,12 @@ WATCHED = ("overfitting", "underfitting", "unstable", "diverged")
 def live_findings(diagnosis) -> list:
     """The findings worth flagging during training: the engine's, plus the early overfitting warning.
 
-    A validation loss that rose on the last epoch only is not called overfitting yet: one noisy
-    epoch is what the one-epoch rules of other tools fire on; it must hold for a second epoch.
-
     A pure function of the diagnosis (and its history), so benchmarks can replay it on saved histories.
     """
     from fitdoctor.diagnosis import rules
     from fitdoctor.diagnosis.summaries import summarise
 
-    spike = diagnosis.history is not None and rules.one_epoch_rise(diagnosis.history)
-    found = [f for f in diagnosis.findings if f.kind in WATCHED and not (f.kind == "overfitting" and spike)]
+    found = [f for f in diagnosis.findings if f.kind in WATCHED]
     if diagnosis.history is not None and not any(f.kind == "overfitting" for f in found):
         early = rules.early_overfitting(diagnosis.history)
         if early is not None:
