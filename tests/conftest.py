@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +12,11 @@ import pytest
 from PIL import Image
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+
+def fitdoctor_argv(*args) -> list[str]:
+    """The command line that runs `fitdoctor ARGS...` in a new process with this interpreter."""
+    return [sys.executable, "-m", "fitdoctor", *map(str, args)]
 
 
 @pytest.fixture(autouse=True)

@@ -2,17 +2,15 @@ import json
 
 from fitdoctor.cli import main
 
+OVERFIT = {
+    "loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.08],
+    "val_loss": [1.0, 0.7, 0.55, 0.5, 0.56, 0.62, 0.7, 0.78],
+}
+
 
 def test_json_one_line_per_input_and_bad_file_does_not_stop_others(tmp_path, capsys):
     good = tmp_path / "good.json"
-    good.write_text(
-        json.dumps(
-            {
-                "loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.08],
-                "val_loss": [1.0, 0.7, 0.55, 0.5, 0.56, 0.62, 0.7, 0.78],
-            }
-        )
-    )
+    good.write_text(json.dumps(OVERFIT))
     bad = tmp_path / "bad.json"
     bad.write_text("{oops")
     code = main(["diagnose", str(bad), str(good), "--json"])
@@ -29,14 +27,7 @@ def test_json_one_line_per_input_and_bad_file_does_not_stop_others(tmp_path, cap
 
 def test_human_report_in_portuguese(tmp_path, capsys):
     p = tmp_path / "h.json"
-    p.write_text(
-        json.dumps(
-            {
-                "loss": [1.0, 0.6, 0.4, 0.3, 0.2, 0.15, 0.1, 0.08],
-                "val_loss": [1.0, 0.7, 0.55, 0.5, 0.56, 0.62, 0.7, 0.78],
-            }
-        )
-    )
+    p.write_text(json.dumps(OVERFIT))
     assert main(["diagnose", str(p), "--lang", "pt"]) == 0
     out = capsys.readouterr().out
     assert "OVERFITTING" in out and "Bem no treino, mal na validação" in out and "Como resolver" in out

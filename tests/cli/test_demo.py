@@ -2,15 +2,16 @@
 
 import re
 import subprocess
-import sys
 import time
+
+from tests.conftest import fitdoctor_argv
 
 
 def test_demo_runs_and_reuses_finished_work(tmp_path):
     work = tmp_path / "demo"
     start = time.perf_counter()
     first = subprocess.run(
-        [sys.executable, "-m", "fitdoctor", "demo", "--workdir", str(work), "--lang", "pt"],
+        fitdoctor_argv("demo", "--workdir", work, "--lang", "pt"),
         capture_output=True,
         text=True,
         timeout=300,
@@ -25,9 +26,7 @@ def test_demo_runs_and_reuses_finished_work(tmp_path):
     assert (work / "fix" / "report.pt.html").exists()
     assert took < 300
     start = time.perf_counter()
-    again = subprocess.run(
-        [sys.executable, "-m", "fitdoctor", "demo", "--workdir", str(work)], capture_output=True, text=True, timeout=300
-    )
+    again = subprocess.run(fitdoctor_argv("demo", "--workdir", work), capture_output=True, text=True, timeout=300)
     assert again.returncode == 0, again.stderr[-3000:]
     assert "already holds a finished treatment" in again.stdout
     assert time.perf_counter() - start < took / 2

@@ -6,7 +6,7 @@ import socket
 import subprocess
 import sys
 
-from tests.conftest import SMALL_SPEC
+from tests.conftest import SMALL_SPEC, fitdoctor_argv
 
 
 def _free_port() -> int:
@@ -47,19 +47,9 @@ def test_multi_worker_two_processes(tmp_path, tiny_split):
         env = {**os.environ, "TF_CONFIG": json.dumps({"cluster": cluster, "task": {"type": "worker", "index": index}})}
         procs.append(
             subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "fitdoctor",
-                    "train",
-                    str(spec),
-                    "--data",
-                    str(tiny_split),
-                    "--run",
-                    str(tmp_path / "run"),
-                    "--distribute",
-                    "multi_worker",
-                ],
+                fitdoctor_argv(
+                    "train", spec, "--data", tiny_split, "--run", tmp_path / "run", "--distribute", "multi_worker"
+                ),
                 env=env,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

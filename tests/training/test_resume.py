@@ -4,10 +4,9 @@ import json
 import random
 import signal
 import subprocess
-import sys
 import time
 
-from tests.conftest import SMALL_SPEC
+from tests.conftest import SMALL_SPEC, fitdoctor_argv
 
 SPEC = SMALL_SPEC.replace("fit: {epochs: 2}", "fit: {epochs: 6}") + (
     "callbacks:\n  - EarlyStopping: {monitor: val_loss, patience: 20, restore_best_weights: true}\n"
@@ -16,20 +15,7 @@ SPEC = SMALL_SPEC.replace("fit: {epochs: 2}", "fit: {epochs: 6}") + (
 
 
 def _cmd(spec, data, run, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "fitdoctor",
-        "train",
-        str(spec),
-        "--data",
-        str(data),
-        "--run",
-        str(run),
-        "--seed",
-        "3",
-        *extra,
-    ]
+    return fitdoctor_argv("train", spec, "--data", data, "--run", run, "--seed", 3, *extra)
 
 
 def _epochs_done(run):

@@ -3,31 +3,15 @@
 import json
 import signal
 import subprocess
-import sys
 import time
 
-from tests.conftest import SMALL_SPEC
+from tests.conftest import SMALL_SPEC, fitdoctor_argv
 
 SPEC = SMALL_SPEC.replace("fit: {epochs: 2}", "fit: {epochs: 6}").replace("units: 32", "units: 512")
 
 
 def _cmd(spec, data, run, *extra):
-    return [
-        sys.executable,
-        "-m",
-        "fitdoctor",
-        "fix",
-        str(spec),
-        "--data",
-        str(data),
-        "--run",
-        str(run),
-        "--seed",
-        "1",
-        "--max-rounds",
-        "2",
-        *extra,
-    ]
+    return fitdoctor_argv("fix", spec, "--data", data, "--run", run, "--seed", 1, "--max-rounds", 2, *extra)
 
 
 def test_kill9_during_fix_then_resume(tmp_path, tiny_split):
