@@ -16,6 +16,48 @@ from pathlib import Path
 from typing import IO, Any
 
 TMP_SUFFIX = ".fitdoctor-tmp"
+MODEL_SUFFIXES = (".weights.h5", ".keras", ".h5")
+
+
+def _hidden_name(path: str | os.PathLike, tag: str) -> str:
+    head, name = os.path.split(os.fspath(path))
+    suffix = next((s for s in MODEL_SUFFIXES if name.endswith(s)), os.path.splitext(name)[1])
+    return os.path.join(head, f".{name[: len(name) - len(suffix)]}.{tag}{suffix}")
+
+
+def temp_name(path: str | os.PathLike) -> str:
+    """The hidden name a model file is written under before `os.replace`.
+
+    Keras picks the format from the suffix, so the temp name keeps it:
+    `run/best.keras` -> `run/.best.tmp.keras`.
+    """
+    return _hidden_name(path, "tmp")
+
+
+def pending_name(path: str | os.PathLike, epoch: int) -> str:
+    """The hidden name a finished file waits under until its epoch is committed.
+
+    `run/last.keras`, epoch 5 -> `run/.last.e5.pending.keras`.
+    """
+    return _hidden_name(path, f"e{int(epoch)}.pending")
+
+
+def is_temp_name(name: str) -> bool:
+    """True for a name only fitdoctor's unfinished writes use (`atomic_open`, `temp_name`, `pending_name`)."""
+    return name.startswith(".") and (
+        name.endswith(TMP_SUFFIX) or any(name.endswith((f".tmp{s}", f".pending{s}")) for s in MODEL_SUFFIXES)
+    )
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Delete the temp files a killed fitdoctor write left in `folder` (never a final name).
+
+    Returns the paths removed.
+    """
+    stale = [p for p in Path(folder).iterdir() if p.is_file() and is_temp_name(p.name)]
+    for p in stale:
+        p.unlink()
+    return stale
 
 
 def fsync_dir(path: str | os.PathLike) -> None:

@@ -1,12 +1,18 @@
-"""Atomic model files: a kill never leaves a truncated `best.keras` or `last.keras`."""
+"""Atomic model files: a kill never leaves a truncated `best.keras` or `last.keras`.
+
+Within a run the files also wait under pending names until `state.json` commits their
+epoch (see `training.state`), so a kill between the two never pairs one epoch's model
+with another epoch's counters.
+"""
 
 from __future__ import annotations
 
 import contextlib
 import os
-from pathlib import Path
 
 import keras
+
+from fitdoctor.fsio import pending_name, temp_name
 
 
 def _fsync(path: str) -> None:
@@ -19,15 +25,13 @@ def _fsync(path: str) -> None:
 
 def save_model_atomic(model, path: str | os.PathLike) -> None:
     """`model.save` to a temp `.keras` file beside `path`, fsync, then `os.replace`."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.stem}.tmp{path.suffix}")
+    tmp = temp_name(path)
     try:
         if str(path).endswith(".weights.h5"):
-            tmp = path.with_name(f".{path.name[: -len('.weights.h5')]}.tmp.weights.h5")
             model.save_weights(tmp, overwrite=True)
         else:
             model.save(tmp, overwrite=True)
-        _fsync(str(tmp))
+        _fsync(tmp)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -39,24 +43,31 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
 
     Same arguments and decisions as `keras.callbacks.ModelCheckpoint`; only the write is
     made atomic (temp file, fsync, `os.replace`).
+
+    Args:
+        *args: As `keras.callbacks.ModelCheckpoint`.
+        journal: If a list, a finished file is left under its epoch's `pending_name` and
+            `(pending, final)` is appended; the journal's owner renames it once the
+            epoch is committed. Without it the file takes its final name at once.
+        **kwargs: As `keras.callbacks.ModelCheckpoint`.
     """
 
+    def __init__(self, *args, journal: list | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.journal = journal
+
     def _get_file_path(self, epoch, batch, logs):
-        real = super()._get_file_path(epoch, batch, logs)
-        self._pending = real
-        head, name = os.path.split(real)
-        if name.endswith(".weights.h5"):
-            return os.path.join(head, f".{name[:-11]}.tmp.weights.h5")
-        stem, ext = os.path.splitext(name)
-        return os.path.join(head, f".{stem}.tmp{ext}")
+        self._final = super()._get_file_path(epoch, batch, logs)
+        return temp_name(self._final)
 
     def _save_model(self, epoch, batch, logs):
-        self._pending = None
+        self._final = None
         super()._save_model(epoch, batch, logs)
-        real = self._pending
-        if real:
-            head, name = os.path.split(real)
-            tmp = self._get_file_path(epoch, batch, logs)
-            if os.path.exists(tmp):
-                _fsync(tmp)
-                os.replace(tmp, real)
+        if not self._final or not os.path.exists(temp_name(self._final)):
+            return  # not saved this epoch (save_best_only)
+        tmp = temp_name(self._final)
+        _fsync(tmp)
+        target = self._final if self.journal is None else pending_name(self._final, epoch + 1)
+        os.replace(tmp, target)
+        if self.journal is not None:
+            self.journal.append((target, self._final))

@@ -63,7 +63,7 @@ def _epoch_logger(log, total: int):
 
 
 def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
-    from fitdoctor.training.state import load_state
+    from fitdoctor.training.state import recover
 
     if run_dir.exists() and not run_dir.is_dir():
         raise UserError(f"Run directory '{run_dir}' is a file. Pass a folder for --run.")
@@ -72,7 +72,7 @@ def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
             raise UserError(
                 f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder."
             )
-        return load_state(run_dir)
+        return recover(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     return None
 
@@ -182,8 +182,14 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
         y_sample = np.eye(data.num_classes, dtype="float32")[y_sample]
     user_callbacks = make_callbacks(spec)
     ck = checkpoint_settings(spec)
+    journal: list = []  # model files written this epoch, renamed once state.json commits it
     checkpoint = AtomicModelCheckpoint(
-        str(run_dir / "best.keras"), monitor=ck["monitor"], mode=ck["mode"], save_best_only=True, verbose=0
+        str(run_dir / "best.keras"),
+        monitor=ck["monitor"],
+        mode=ck["mode"],
+        save_best_only=True,
+        verbose=0,
+        journal=journal,
     )
     multi_worker = spec.raw["distribute"] == "multi_worker"
     if multi_worker:
@@ -201,7 +207,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     doctor.initial_history = {k: list(v) for k, v in history.items()}
     doctor.initial_flagged = dict(state.get("flagged", {})) if state else {}
     tracked = [*user_callbacks, checkpoint]
-    saver = RunState(run_dir, tracked, history, doctor)
+    saver = RunState(run_dir, tracked, history, doctor, journal)
     saver.pending = state["callbacks"] if state else None
     callbacks = [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
     counts = np.bincount(data.arrays["train"][1], minlength=data.num_classes)

@@ -1,10 +1,16 @@
 """What a run must keep to resume after kill -9 exactly where it was.
 
-After each epoch, in this order: `last.keras` (weights and optimizer state), the
-EarlyStopping best weights when they changed, `history.csv` and `history.json`, and
-last `state.json`, the commit point: the epoch count and the counters of the callbacks
-(EarlyStopping wait/best, ReduceLROnPlateau wait/best/cooldown, checkpoint best). On
-resume, everything is cut back to what `state.json` says was committed.
+After each epoch, in this order: the model files are written under hidden pending
+names (`best.keras` when it improved, `last.keras` with weights and optimizer state,
+the EarlyStopping best weights when they changed), then `history.csv` and
+`history.json`, then `state.json`, the commit point: the epoch count, the counters of
+the callbacks (EarlyStopping wait/best, ReduceLROnPlateau wait/best/cooldown,
+checkpoint best) and the list of pending files. Only then do the pending files take
+their final names.
+
+On resume (`recover`), a committed epoch's renames are finished, uncommitted files are
+removed, and the history is cut back to the committed epochs: the model, the optimizer
+and the counters always come from the same epoch.
 """
 
 from __future__ import annotations
@@ -13,12 +19,13 @@ import csv
 import io
 import json
 import math
+import os
 from pathlib import Path
 
 import keras
 import numpy as np
 
-from fitdoctor.fsio import write_json, write_text
+from fitdoctor.fsio import fsync_dir, pending_name, remove_stale_temps, write_json, write_text
 from fitdoctor.training.checkpoint import save_model_atomic
 
 STATE_ATTRS = {
@@ -72,15 +79,16 @@ class RunState(keras.callbacks.Callback):
         tracked: The callbacks whose counters are saved (and restored on resume).
         history: The history so far (resumed runs pass what was committed).
         doctor: The run's FitDoctor, whose first-flag epochs are saved too.
+        journal: The list the run's `AtomicModelCheckpoint` appends its pending files to.
     """
 
-    def __init__(self, run_dir: Path, tracked: list, history: dict[str, list], doctor=None, on_epoch=None):
+    def __init__(self, run_dir: Path, tracked: list, history: dict[str, list], doctor=None, journal=None):
         super().__init__()
         self.run_dir = Path(run_dir)
         self.tracked = tracked
         self.history = history
         self.doctor = doctor
-        self.on_epoch = on_epoch
+        self.journal = [] if journal is None else journal
         self.pending: list[dict] | None = None
         self._es_best = {}
 
@@ -107,13 +115,13 @@ class RunState(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        save_model_atomic(self.model, self.run_dir / "last.keras")
+        self._stage(self.run_dir / "last.keras", epoch)
         for cb in self.tracked:
             if type(cb).__name__ == "EarlyStopping" and cb.restore_best_weights and cb.best_weights is not None:
                 if getattr(cb, "best", None) != self._es_best.get(id(cb)):
                     current = self.model.get_weights()
                     self.model.set_weights(cb.best_weights)
-                    save_model_atomic(self.model, self.run_dir / ES_WEIGHTS)
+                    self._stage(self.run_dir / ES_WEIGHTS, epoch)
                     self.model.set_weights(current)
                     self._es_best[id(cb)] = cb.best
         write_text(self.run_dir / "history.csv", history_csv(self.history))
@@ -123,10 +131,38 @@ class RunState(keras.callbacks.Callback):
             "callbacks": callback_states(self.tracked),
             "flagged": dict(self.doctor.flagged) if self.doctor else {},
             "optimizer_iterations": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
+            "commit": [[Path(p).name, Path(f).name] for p, f in self.journal],
         }
         write_json(self.run_dir / "state.json", state)
-        if self.on_epoch:
-            self.on_epoch(epoch, logs or {})
+        finish_commit(self.run_dir, state)
+        self.journal.clear()
+
+    def _stage(self, path: Path, epoch: int) -> None:
+        pending = pending_name(path, epoch + 1)
+        save_model_atomic(self.model, pending)
+        self.journal.append((pending, str(path)))
+
+
+def finish_commit(run_dir: Path, state: dict) -> None:
+    """Give a committed epoch's pending files their final names (again after a kill: idempotent)."""
+    for pending, final in state.get("commit", []):
+        if (Path(run_dir) / pending).exists():
+            os.replace(Path(run_dir) / pending, Path(run_dir) / final)
+    fsync_dir(run_dir)
+
+
+def recover(run_dir: Path) -> dict | None:
+    """The committed state of an interrupted run, with its files made to match it.
+
+    Finishes the committed epoch's renames, then removes what a kill left unfinished
+    (temp files, an uncommitted epoch's pending files). Returns None for a run with no
+    committed epoch.
+    """
+    state = load_state(run_dir)
+    if state:
+        finish_commit(run_dir, state)
+    remove_stale_temps(run_dir)
+    return state
 
 
 def load_state(run_dir: Path) -> dict | None:
