@@ -104,3 +104,22 @@ def test_a_kill_between_the_model_files_and_the_commit_resumes_from_the_committe
     state = json.loads((run / "state.json").read_text())
     assert state["optimizer_iterations"] == 5 * -(-60 // 16)  # not one epoch ahead
     assert len(result.history["loss"]) == 5
+
+
+def test_resuming_a_run_early_stopping_ended_trains_no_more_epochs(tmp_path, tiny_split):
+    from fitdoctor.training.run import train
+
+    spec = SMALL_SPEC.replace("fit: {epochs: 2}", "fit: {epochs: 30}") + (
+        "callbacks:\n  - EarlyStopping: {monitor: val_loss, patience: 1, min_delta: 10}\n"
+    )
+    run = tmp_path / "run"
+    assert train(spec, tiny_split, run, seed=1, echo=None).epochs == 2
+    lines = []
+    assert train(spec, tiny_split, run, seed=1, resume=True, echo=lines.append).epochs == 2
+    assert lines == [f"Run '{run}' already finished 2 epochs; nothing to do."]
+    (run / "metrics.json").unlink()  # as if killed after the last epoch's commit, before the evaluation
+    lines = []
+    result = train(spec, tiny_split, run, seed=1, resume=True, echo=lines.append)
+    assert "Training had stopped after epoch 2; finishing the run without more epochs." in lines
+    assert result.epochs == 2 and len(json.loads((run / "history.json").read_text())["loss"]) == 2
+    assert (run / "metrics.json").exists() and result.diagnosis.verdict

@@ -80,6 +80,9 @@ class FitDoctor(keras.callbacks.Callback):
         self.log = log
         self.initial_history: dict[str, list] = {}
         self.initial_flagged: dict[str, int] = {}
+        self.diagnosis = None  # the latest; reset with the rest in on_train_begin
+        self.flagged: dict[str, int] = {}
+        self.seconds = 0.0
 
     def on_train_begin(self, logs=None):
         self.history = {k: list(v) for k, v in self.initial_history.items()}

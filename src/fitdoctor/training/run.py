@@ -129,6 +129,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     import tensorflow as tf
 
     from fitdoctor.data.loader import load_split
+    from fitdoctor.diagnosis.engine import diagnose
     from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks, recompile
     from fitdoctor.training.callback import FitDoctor
     from fitdoctor.training.checkpoint import AtomicModelCheckpoint
@@ -138,8 +139,9 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     tf.get_logger().setLevel("ERROR")
     total = int(spec.raw["fit"]["epochs"])
     done = int(state["epoch"]) if state else 0
+    stopped = bool(state and state.get("stopped"))  # a callback (EarlyStopping) ended the run
     run_info_path = run_dir / "run.json"
-    if state and done >= total and (run_dir / "metrics.json").exists():
+    if state and (done >= total or stopped) and (run_dir / "metrics.json").exists():
         log(f"Run '{run_dir}' already finished {done} epochs; nothing to do.")
         return _result_from_dir(run_dir)
     if seed is not None:
@@ -213,16 +215,19 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     counts = np.bincount(data.arrays["train"][1], minlength=data.num_classes)
     class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
     start = time.perf_counter()
-    built.model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=total,
-        initial_epoch=done,
-        callbacks=callbacks,
-        class_weight=class_weight,
-        shuffle=False,
-        verbose=0,
-    )
+    if stopped:
+        log(f"Training had stopped after epoch {done}; finishing the run without more epochs.")
+    else:
+        built.model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=total,
+            initial_epoch=done,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            shuffle=False,
+            verbose=0,
+        )
     seconds = time.perf_counter() - start
     best_path = run_dir / "best.keras"
     best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
@@ -232,6 +237,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     write_json(run_dir / "metrics.json", metrics)
     if doctor.diagnosis is not None:
         doctor.write(run_dir / "diagnosis.json")
+    diagnosis = doctor.diagnosis if doctor.diagnosis is not None else diagnose(run_dir)
     epochs_run = len(next(iter(saver.history.values()), []))
     info.update(
         {
@@ -243,13 +249,12 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
         }
     )
     write_json(run_info_path, info)
-    verdict = doctor.diagnosis.verdict if doctor.diagnosis else "?"
     acc = metrics.get("accuracy", metrics["val"]["accuracy"])
     log(
-        f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {verdict}; "
+        f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {diagnosis.verdict}; "
         f"{metrics.get('split', 'val')} accuracy {acc:.4f}. Run: {run_dir}"
     )
-    return RunResult(run_dir, saver.history, doctor.diagnosis, metrics, epochs_run, built.warnings)
+    return RunResult(run_dir, saver.history, diagnosis, metrics, epochs_run, built.warnings)
 
 
 def _result_from_dir(run_dir: Path) -> RunResult:

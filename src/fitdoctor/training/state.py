@@ -131,6 +131,7 @@ class RunState(keras.callbacks.Callback):
             "callbacks": callback_states(self.tracked),
             "flagged": dict(self.doctor.flagged) if self.doctor else {},
             "optimizer_iterations": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
+            "stopped": bool(getattr(self.model, "stop_training", False)),
             "commit": [[Path(p).name, Path(f).name] for p, f in self.journal],
         }
         write_json(self.run_dir / "state.json", state)
