@@ -2,11 +2,13 @@
 
 import csv
 import json
+import re
 import subprocess
 import sys
 
 import pytest
 
+from fitdoctor.cli import main
 from fitdoctor.errors import UserError
 from fitdoctor.training.run import train
 from tests.conftest import SMALL_SPEC
@@ -104,3 +106,23 @@ def test_finished_run_resume_is_a_no_op(tmp_path, tiny_split):
     lines = []
     result = train(SMALL_SPEC, tiny_split, run, resume=True, echo=lines.append)
     assert result.epochs == 2 and "nothing to do" in lines[-1]
+
+
+def test_resume_refuses_another_spec_and_keeps_the_runs_seed(tmp_path, tiny_split, capsys):
+    run = tmp_path / "run"
+    train(SMALL_SPEC, tiny_split, run, seed=5, echo=None)
+    saved = (run / "spec.yaml").read_text()
+    wider = tmp_path / "wider.yaml"
+    wider.write_text(SMALL_SPEC.replace("units: 32", "units: 64"))
+    code = main(["train", str(wider), "--data", str(tiny_split), "--run", str(run), "--resume"])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1
+    assert re.search(
+        r"Run directory '.*run' was started with another spec \(model differ\)\. "
+        r"Resume with the spec saved in '.*spec\.yaml', or pass a new --run folder\.",
+        err,
+    ), err
+    assert (run / "spec.yaml").read_text() == saved
+    result = train(SMALL_SPEC, tiny_split, run, epochs=3, resume=True, echo=None)  # longer, no --seed
+    assert result.epochs == 3
+    assert "seed: 5" in (run / "spec.yaml").read_text()

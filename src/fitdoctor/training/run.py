@@ -119,8 +119,41 @@ def train(
     if kind == "multi_worker" and not is_chief():
         run_dir = Path(tempfile.mkdtemp(prefix="fitdoctor-worker-"))
     state = _prepare_run_dir(run_dir, resume)
+    if state:
+        seed = _resumable_spec(run_dir, spec)
     log = _Log(run_dir / "run.log", echo)
     return _train(spec, Path(data), run_dir, state, strategy, seed, evaluate_test, log)
+
+
+RESUME_MAY_CHANGE = {"fit": ("epochs", "seed"), "distribute": None}  # None: the whole section
+
+
+def _resumable_spec(run_dir: Path, spec: Spec) -> int | None:
+    """Refuse to resume a run with another spec than it started with; returns the run's seed.
+
+    Only `fit.epochs` (to train longer), `fit.seed` and `distribute` may differ. Without a
+    new seed, the run keeps the one it started with.
+    """
+    saved_path = run_dir / "spec.yaml"
+    if not saved_path.exists():
+        return spec.raw["fit"].get("seed")
+    saved = load_spec(saved_path).raw
+    changed = [k for k in sorted(set(saved) | set(spec.raw)) if _part(saved, k) != _part(spec.raw, k)]
+    if changed:
+        raise UserError(
+            f"Run directory '{run_dir}' was started with another spec ({', '.join(changed)} differ). "
+            f"Resume with the spec saved in '{saved_path}', or pass a new --run folder."
+        )
+    if spec.raw["fit"].get("seed") is None:
+        spec.raw["fit"]["seed"] = saved["fit"].get("seed")
+    return spec.raw["fit"].get("seed")
+
+
+def _part(raw: dict, key: str):
+    if key not in RESUME_MAY_CHANGE:
+        return raw.get(key)
+    free = RESUME_MAY_CHANGE[key]
+    return None if free is None else {k: v for k, v in (raw.get(key) or {}).items() if k not in free}
 
 
 def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, evaluate_test: bool, log) -> RunResult:
