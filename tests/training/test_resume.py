@@ -56,7 +56,7 @@ def test_kill9_then_resume(tmp_path, tiny_split):
     done = subprocess.run(_cmd(spec, tiny_split, run, "--resume"), capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-3000:]
     assert f"Resuming '{run}' after epoch {killed_at}" in done.stdout
-    assert not [p.name for p in run.iterdir() if ".tmp" in p.name], "a killed write's temp file was left behind"
+    assert not [p.name for p in run.iterdir() if p.name.startswith(".")], "a killed write left a hidden file behind"
     history = json.loads((run / "history.json").read_text())
     assert all(len(v) == EPOCHS for v in history.values())
     lines = (run / "history.csv").read_text().splitlines()
