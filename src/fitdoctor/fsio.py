@@ -60,8 +60,8 @@ def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
     return stale
 
 
-def fsync_dir(path: str | os.PathLike) -> None:
-    """Flush a folder's entries (new names, renames) to disk."""
+def fsync_path(path: str | os.PathLike) -> None:
+    """Flush a file's data, or a folder's entries (new names, renames), to disk."""
     fd = os.open(os.fspath(path), os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -135,11 +135,7 @@ def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, fsync: 
     try:
         shutil.copy2(src, tmp)
         if fsync:
-            fd = os.open(tmp, os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
+            fsync_path(tmp)
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

@@ -25,7 +25,7 @@ from pathlib import Path
 from fitdoctor.data.scan import scan
 from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, check_fixed, check_ratio, make_plan
 from fitdoctor.errors import UserError, param_error
-from fitdoctor.fsio import TMP_SUFFIX, atomic_open, copy_file_atomic, fsync_dir, write_json
+from fitdoctor.fsio import TMP_SUFFIX, atomic_open, copy_file_atomic, fsync_path, write_json
 
 MODES = ("copy", "move", "hardlink", "symlink")
 STATE_DIR = ".fitdoctor"
@@ -277,7 +277,7 @@ def split_folder(
     _chown_tree(dst, owner, plan.ops, symlinks=mode == "symlink")
     _write_manifest(dst, plan)
     write_json(state / DONE_FILE, {"files": len(plan.ops), "left_out": len(plan.left_out)})
-    fsync_dir(dst)
+    fsync_path(dst)
     return plan
 
 
@@ -318,7 +318,7 @@ def _execute(plan: Plan, src: Path, dst: Path, mode: str, progress: bool) -> Non
         if mode == "copy":
             os.sync()  # one flush for all copies; a resumed run re-copies any file whose size is off
         for folder in folders:
-            fsync_dir(folder)
+            fsync_path(folder)
     finally:
         journal.close()
         if bar:

@@ -12,15 +12,7 @@ import os
 
 import keras
 
-from fitdoctor.fsio import pending_name, temp_name
-
-
-def _fsync(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
+from fitdoctor.fsio import fsync_path, pending_name, temp_name
 
 
 def save_model_atomic(model, path: str | os.PathLike) -> None:
@@ -31,7 +23,7 @@ def save_model_atomic(model, path: str | os.PathLike) -> None:
             model.save_weights(tmp, overwrite=True)
         else:
             model.save(tmp, overwrite=True)
-        _fsync(tmp)
+        fsync_path(tmp)
         os.replace(tmp, path)
     finally:
         with contextlib.suppress(FileNotFoundError):
@@ -66,7 +58,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
         if not self._final or not os.path.exists(temp_name(self._final)):
             return  # not saved this epoch (save_best_only)
         tmp = temp_name(self._final)
-        _fsync(tmp)
+        fsync_path(tmp)
         target = self._final if self.journal is None else pending_name(self._final, epoch + 1)
         os.replace(tmp, target)
         if self.journal is not None:

@@ -25,7 +25,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from fitdoctor.fsio import fsync_dir, pending_name, remove_stale_temps, write_json, write_text
+from fitdoctor.fsio import fsync_path, pending_name, remove_stale_temps, write_json, write_text
 from fitdoctor.training.checkpoint import save_model_atomic
 
 STATE_ATTRS = {
@@ -149,7 +149,7 @@ def finish_commit(run_dir: Path, state: dict) -> None:
     for pending, final in state.get("commit", []):
         if (Path(run_dir) / pending).exists():
             os.replace(Path(run_dir) / pending, Path(run_dir) / final)
-    fsync_dir(run_dir)
+    fsync_path(run_dir)
 
 
 def recover(run_dir: Path) -> dict | None:
