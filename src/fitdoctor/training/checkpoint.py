@@ -7,7 +7,6 @@ with another epoch's counters.
 
 from __future__ import annotations
 
-import contextlib
 import os
 
 import keras
@@ -15,19 +14,13 @@ import keras
 from fitdoctor.fsio import fsync_path, pending_name, temp_name
 
 
-def save_model_atomic(model, path: str | os.PathLike) -> None:
-    """`model.save` to a temp `.keras` file beside `path`, fsync, then `os.replace`."""
-    tmp = temp_name(path)
-    try:
-        if str(path).endswith(".weights.h5"):
-            model.save_weights(tmp, overwrite=True)
-        else:
-            model.save(tmp, overwrite=True)
-        fsync_path(tmp)
-        os.replace(tmp, path)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
+def save_model_file(model, path: str | os.PathLike) -> None:
+    """`model.save` (`save_weights` for a `.weights.h5` name), then fsync: on disk when it returns."""
+    if str(path).endswith(".weights.h5"):
+        model.save_weights(path, overwrite=True)
+    else:
+        model.save(path, overwrite=True)
+    fsync_path(path)
 
 
 class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
@@ -38,7 +31,7 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
 
     Args:
         *args: As `keras.callbacks.ModelCheckpoint`.
-        journal: If a list, a finished file is left under its epoch's `pending_name` and
+        journal: If a list, the file is written under its epoch's `pending_name` and
             `(pending, final)` is appended; the journal's owner renames it once the
             epoch is committed. Without it the file takes its final name at once.
         **kwargs: As `keras.callbacks.ModelCheckpoint`.
@@ -50,16 +43,16 @@ class AtomicModelCheckpoint(keras.callbacks.ModelCheckpoint):
 
     def _get_file_path(self, epoch, batch, logs):
         self._final = super()._get_file_path(epoch, batch, logs)
-        return temp_name(self._final)
+        self._written = temp_name(self._final) if self.journal is None else pending_name(self._final, epoch + 1)
+        return self._written
 
     def _save_model(self, epoch, batch, logs):
         self._final = None
         super()._save_model(epoch, batch, logs)
-        if not self._final or not os.path.exists(temp_name(self._final)):
+        if not self._final or not os.path.exists(self._written):
             return  # not saved this epoch (save_best_only)
-        tmp = temp_name(self._final)
-        fsync_path(tmp)
-        target = self._final if self.journal is None else pending_name(self._final, epoch + 1)
-        os.replace(tmp, target)
-        if self.journal is not None:
-            self.journal.append((target, self._final))
+        fsync_path(self._written)
+        if self.journal is None:
+            os.replace(self._written, self._final)
+        else:
+            self.journal.append((self._written, self._final))

@@ -243,7 +243,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     doctor.initial_flagged = dict(state.get("flagged", {})) if state else {}
     tracked = [*user_callbacks, checkpoint]
     saver = RunState(run_dir, tracked, history, doctor, journal)
-    saver.pending = state["callbacks"] if state else None
+    saver.saved_callbacks = state["callbacks"] if state else None
     callbacks = [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
     counts = np.bincount(data.arrays["train"][1], minlength=data.num_classes)
     class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None

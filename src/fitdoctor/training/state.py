@@ -26,7 +26,7 @@ import keras
 import numpy as np
 
 from fitdoctor.fsio import fsync_path, pending_name, remove_stale_temps, write_json, write_text
-from fitdoctor.training.checkpoint import save_model_atomic
+from fitdoctor.training.checkpoint import save_model_file
 
 STATE_ATTRS = {
     "EarlyStopping": ("wait", "best", "best_epoch", "stopped_epoch"),
@@ -89,12 +89,12 @@ class RunState(keras.callbacks.Callback):
         self.history = history
         self.doctor = doctor
         self.journal = [] if journal is None else journal
-        self.pending: list[dict] | None = None
+        self.saved_callbacks: list[dict] | None = None  # counters to restore on resume
         self._es_best = {}
 
     def on_train_begin(self, logs=None):
-        if self.pending:
-            for cb, saved in zip(self.tracked, self.pending, strict=False):
+        if self.saved_callbacks:
+            for cb, saved in zip(self.tracked, self.saved_callbacks, strict=False):
                 if saved.get("class") != type(cb).__name__:
                     continue
                 for key, value in saved.items():
@@ -109,7 +109,7 @@ class RunState(keras.callbacks.Callback):
                     self.model.load_weights(self.run_dir / ES_WEIGHTS)
                     cb.best_weights = self.model.get_weights()
                     self.model.set_weights(current)
-            self.pending = None
+            self.saved_callbacks = None
         self._es_best = {id(cb): getattr(cb, "best", None) for cb in self.tracked}
 
     def on_epoch_end(self, epoch, logs=None):
@@ -139,8 +139,8 @@ class RunState(keras.callbacks.Callback):
         self.journal.clear()
 
     def _stage(self, path: Path, epoch: int) -> None:
-        pending = pending_name(path, epoch + 1)
-        save_model_atomic(self.model, pending)
+        pending = pending_name(path, epoch + 1)  # a kill mid-write leaves it uncommitted: removed on resume
+        save_model_file(self.model, pending)
         self.journal.append((pending, str(path)))
 
 
