@@ -53,6 +53,11 @@ class FileRecord:
         return out
 
 
+def stamp(st: os.stat_result) -> list[int]:
+    """What identifies one version of a file (for the scan cache): size, mtime in ns, inode."""
+    return [st.st_size, st.st_mtime_ns, st.st_ino]
+
+
 @functools.cache
 def _pairs():
     """Index pairs into a flat 9x9 thumbnail: 64 horizontal neighbours, then 64 vertical ones."""
@@ -169,7 +174,7 @@ def check_file(root: str, rel: str) -> FileRecord:
         record.problem = f"unreadable ({type(exc).__name__})"
         return record
     record.bytes = len(data)
-    record.stamp = [st.st_size, st.st_mtime_ns, st.st_ino] if st.st_size == len(data) else None
+    record.stamp = stamp(st) if st.st_size == len(data) else None
     record.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
         record.problem = "zero bytes"

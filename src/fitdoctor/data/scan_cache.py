@@ -22,7 +22,7 @@ import os
 import time
 from pathlib import Path
 
-from fitdoctor.data.images import FileRecord
+from fitdoctor.data.images import FileRecord, stamp
 
 VERSION = 2  # bump when check_file's findings change
 RACY_SECONDS = 2.0
@@ -51,11 +51,6 @@ def _decoder() -> str:
     import PIL
 
     return f"{VERSION}/Pillow {PIL.__version__}"
-
-
-def stamp(st: os.stat_result) -> list[int]:
-    """What identifies one version of a file: size, mtime in ns, inode."""
-    return [st.st_size, st.st_mtime_ns, st.st_ino]
 
 
 def load(root: Path) -> dict[str, list]:
