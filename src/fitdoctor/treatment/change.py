@@ -7,11 +7,11 @@ from fitdoctor.diagnosis.messages import t
 
 
 class Change(str):
-    """`str` of the English text; `.key` and `.values` re-render it in any language.
+    """`str` of the English text; `.message` (its key and values) re-renders it in any language.
 
     Example:
         >>> c = Change("change.clipnorm")
-        >>> str(c), c.render("pt_BR")
+        >>> str(c), render(c, c.message, "pt_BR")
         ('add clipnorm=1.0 to the optimizer', 'adicionar clipnorm=1.0 ao otimizador')
     """
 
@@ -23,8 +23,10 @@ class Change(str):
         obj.key, obj.values = key, values
         return obj
 
-    def render(self, lang: str) -> str:
-        return t(self.key, lang, **self.values)
+    @property
+    def message(self) -> dict:
+        """What `treatment.json` stores beside the English text: `{"key", "values"}`."""
+        return {"key": self.key, "values": self.values}
 
 
 def render(text: str, message: dict | None, lang: str) -> str:

@@ -51,7 +51,7 @@ class Applied:
         out = {"id": self.id, "because": str(self.because), "change": str(self.change)}
         for field, value in (("because_message", self.because), ("change_message", self.change)):
             if isinstance(value, Change):
-                out[field] = {"key": value.key, "values": value.values}
+                out[field] = value.message
         return out
 
 
