@@ -62,3 +62,19 @@ def test_state_is_reset_on_train_begin():
     doctor.on_epoch_end(0, {"loss": 1.0})
     doctor.on_train_begin()
     assert doctor.history == {} and doctor.flagged == {}
+
+
+def test_the_stats_function_is_traced_once_per_model_and_compile():
+    keras.utils.set_random_seed(0)
+    x = np.random.default_rng(0).normal(size=(32, 4)).astype("float32")
+    y = (x[:, 0] > 0).astype("int32")
+    doctor = FitDoctor(verbose=0, sample=(x[:8], y[:8]))
+    model = _model()
+    model.fit(x, y, validation_split=0.25, epochs=2, batch_size=8, verbose=0, callbacks=[doctor])
+    first = doctor._stats[1]
+    model.fit(x, y, validation_split=0.25, epochs=2, batch_size=8, verbose=0, callbacks=[doctor])
+    assert doctor._stats[1] is first and first.experimental_get_tracing_count() == 1
+    assert doctor.stats["epochs"] == [1, 2]  # per-fit state is still reset
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")  # a new loss graph: trace again
+    model.fit(x, y, validation_split=0.25, epochs=1, batch_size=8, verbose=0, callbacks=[doctor])
+    assert doctor._stats[1] is not first

@@ -83,6 +83,7 @@ class FitDoctor(keras.callbacks.Callback):
         self.diagnosis = None  # the latest; reset with the rest in on_train_begin
         self.flagged: dict[str, int] = {}
         self.seconds = 0.0
+        self._stats = None  # (what it was traced for, compiled function, names); kept across fits
 
     def on_train_begin(self, logs=None):
         self.history = {k: list(v) for k, v in self.initial_history.items()}
@@ -92,7 +93,6 @@ class FitDoctor(keras.callbacks.Callback):
         self.best_value, self.best_weights, self.best_epoch = math.inf, None, None
         self.stopped_reason = None
         self.seconds = 0.0
-        self._stats = None
         if self.num_classes is None:
             try:
                 self.num_classes = int(self.model.output_shape[-1]) or None
@@ -174,10 +174,18 @@ class FitDoctor(keras.callbacks.Callback):
 
         return stats, [name for name, _ in kernels], relu if sequential else []
 
+    def _traced_for(self) -> tuple:
+        """What the stats function depends on: the model, its compile() and its variables."""
+        model = self.model
+        return (model, getattr(model, "_compile_config", None), *model.trainable_variables)
+
     def _sample_stats(self, epoch: int) -> None:
-        if self._stats is None:
-            self._stats = self._stats_function()
-        fn, kernel_names, relu_names = self._stats
+        # Tracing costs about as much as 40 epochs of stats: trace again only when a later fit
+        # brings another model, a new compile() or other variables.
+        key = self._traced_for()
+        if self._stats is None or not _same_objects(self._stats[0], key):
+            self._stats = (key, *self._stats_function())
+        _, fn, kernel_names, relu_names = self._stats
         x, y = self.sample
         norms, dead = fn(x, y)
         for name, value in zip(kernel_names, norms, strict=True):
@@ -194,3 +202,8 @@ class FitDoctor(keras.callbacks.Callback):
         doc = self.diagnosis.to_dict()
         doc.update({"flagged": self.flagged, "stopped_reason": self.stopped_reason, "stats": self.stats})
         write_json(path, doc)
+
+
+def _same_objects(a: tuple, b: tuple) -> bool:
+    """Whether two tuples hold the very same objects (identity, not equality), in order."""
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
