@@ -11,7 +11,7 @@ $(BIN)/python:
 	$(BIN)/python -m pip install -q --upgrade "pip>=24"
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
-	$(BIN)/pip install -q -c constraints.txt -e '.[test]'
+	$(BIN)/pip install -q -c constraints.txt -e '.[cpu,test]'
 	touch $@
 
 demo: $(VENV)/.installed
@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	$(BIN)/python -m pytest -q
 
 bench: $(VENV)/.installed
-	$(BIN)/pip install -q -e '.[bench]'
+	$(BIN)/pip install -q -e '.[cpu,bench]'
 	$(BIN)/python benchmarks/data_bench.py
 	$(BIN)/python benchmarks/diagnosis_bench.py
 

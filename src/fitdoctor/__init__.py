@@ -22,6 +22,8 @@ _LAZY = {
     "FitDoctor": ("fitdoctor.training.callback", "FitDoctor"),
     "train": ("fitdoctor.training.run", "train"),
     "fix": ("fitdoctor.treatment.loop", "fix"),
+    "report": ("fitdoctor.report", None),  # the package is callable: fitdoctor.report(run_dir)
+    "Report": ("fitdoctor.report.html", "Report"),
 }
 
 __all__ = ["__version__", *_LAZY]
@@ -32,5 +34,6 @@ def __getattr__(name: str):
         import importlib
 
         module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+        loaded = importlib.import_module(module)
+        return loaded if attr is None else getattr(loaded, attr)
     raise AttributeError(f"module 'fitdoctor' has no attribute {name!r}")

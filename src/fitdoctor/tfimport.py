@@ -19,16 +19,35 @@ def import_quietly() -> None:
         return
     sys.stderr.flush()
     saved = os.dup(2)
+    missing = False
     with tempfile.TemporaryFile() as parked:
         os.dup2(parked.fileno(), 2)
         try:
-            import keras  # noqa: F401
             import tensorflow  # noqa: F401
+
+            import keras  # noqa: F401
+        except ModuleNotFoundError as exc:
+            if exc.name != "tensorflow":
+                _replay(parked, saved)
+                raise
+            missing = True
         except BaseException:
-            os.dup2(saved, 2)
-            parked.seek(0)
-            sys.stderr.write(parked.read().decode("utf-8", "replace"))
+            _replay(parked, saved)
             raise
         finally:
             os.dup2(saved, 2)
             os.close(saved)
+    if missing:
+        from fitdoctor.errors import UserError
+
+        raise UserError(
+            "TensorFlow is not installed in this environment, and fitdoctor trains with it. Install any "
+            "TensorFlow 2.16 or later: 'pip install tensorflow' (or 'pip install \"fitdoctor[cpu]\"')."
+        )
+
+
+def _replay(parked, saved: int) -> None:
+    """Put stderr back and write what the failed import printed to it."""
+    os.dup2(saved, 2)
+    parked.seek(0)
+    sys.stderr.write(parked.read().decode("utf-8", "replace"))

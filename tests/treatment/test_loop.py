@@ -193,3 +193,24 @@ def test_treatment_record_says_changes_in_portuguese_too(tmp_path):
     page = build_report(tmp_path / "run", lang="pt").read_text()
     assert "overfitting desde a época 9" in page and "Overfitting desde a época 9" in page
     assert "Overfitting since" not in page
+
+
+def test_report_after_fix_opens_with_the_treatments_story(tmp_path, monkeypatch):
+    from fitdoctor.report import html as report_html
+    from fitdoctor.report.html import build_report
+
+    record = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    kept_verdict = record.rounds[record.chosen_round]["verdict"]
+    page = build_report(tmp_path / "run").read_text()
+    banner = page.index('<div class="banner"')
+    assert page.count('<div class="banner"') == 1
+    assert page[banner:].startswith(f'<div class="banner" style="background:{report_html.STORY_COLOR["fixed"]}">')
+    assert "<h1>overfitting → fixed</h1>" in page
+    assert "Test accuracy 0.9400 → 0.9700 (+3.0 points)" in page
+    assert f"The kept model (round {record.chosen_round}) is the best fitdoctor found on validation" in page
+    assert page.index('<div class="context">') > banner
+    assert kept_verdict == "good_fit" and f'<h1>{kept_verdict}' not in page
+    pt = build_report(tmp_path / "run", lang="pt").read_text()
+    assert "<h1>overfitting → corrigido</h1>" in pt and "Acurácia no teste 0.9400 → 0.9700 (+3.0 pontos)" in pt
+    card = record._repr_html_()
+    assert "overfitting → fixed" in card and 'class="fitdoctor compact"' in card

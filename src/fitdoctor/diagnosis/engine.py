@@ -38,6 +38,12 @@ class Diagnosis:
     def primary(self) -> Finding:
         return self.findings[0]
 
+    def _repr_html_(self) -> str:
+        """The notebook card: verdict, curves, evidence and remedies (the report's renderer)."""
+        from fitdoctor.report.html import diagnosis_card
+
+        return diagnosis_card(self)
+
     def to_dict(self) -> dict:
         return {
             "source": self.source,

@@ -1,7 +1,10 @@
-"""`fitdoctor report`: one self-contained HTML page for a train run or a fix run.
+"""The HTML renderer: the report of a run, and the cards a notebook shows.
 
-Plots are embedded as PNG data URIs (and saved beside the HTML), styles are inline,
-nothing is fetched from the network: the file opens offline, anywhere.
+`report(run_dir)` builds a `Report`: a notebook displays it inline, `.save(path)` writes one
+self-contained page. Plots are embedded as PNG data URIs (and saved beside the HTML), styles
+are inline and scoped to `.fitdoctor`, nothing is fetched from the network: the file opens
+offline, anywhere. The notebook cards (`diagnosis_card`, `run_card`, `treatment_card`) are
+made of the same sections, with small SVG charts instead of PNGs.
 """
 
 from __future__ import annotations
@@ -28,24 +31,34 @@ BANNER = {
     "diverged": "#7b1f24",
     "insufficient_data": "#555",
 }
+PAGE_CSS = "body{margin:0;background:#f6f7f9}main{max-width:980px;margin:0 auto;padding:24px}"
 CSS = """
-body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;margin:0;
-background:#f6f7f9;color:#1d2330}
-main{max-width:980px;margin:0 auto;padding:24px}
-.banner{color:#fff;border-radius:14px;padding:22px 26px;margin-bottom:18px}
-.banner h1{margin:0 0 6px;font-size:30px;letter-spacing:.5px;text-transform:uppercase}
-.banner p{margin:0;font-size:16px;line-height:1.45;opacity:.95}
-.cards{display:flex;gap:12px;flex-wrap:wrap;margin-bottom:18px}
-.card{background:#fff;border-radius:12px;padding:12px 16px;flex:1;min-width:150px;box-shadow:0 1px 3px #0001}
-.card b{display:block;font-size:24px}.card span{color:#5a6272;font-size:13px}
-section{background:#fff;border-radius:12px;padding:16px 20px;margin-bottom:18px;box-shadow:0 1px 3px #0001}
-h2{font-size:19px;margin:0 0 12px}img{max-width:100%;height:auto}
-table{border-collapse:collapse;font-size:13px;width:100%}
-td,th{padding:4px 8px;border-bottom:1px solid #e7e9ee;text-align:right}
-td:first-child,th:first-child{text-align:left}pre{background:#f1f3f7;border-radius:8px;padding:10px;overflow-x:auto;font-size:12.5px}
-.ev{columns:2;font-size:13px;color:#394150}.rem{margin:0 0 12px}.rem p{margin:0 0 4px}
-.add{color:#2e7d32}.del{color:#b8323a}.note{color:#5a6272;font-size:13px}.two{display:flex;gap:12px;flex-wrap:wrap}.two>*{flex:1;min-width:280px}
+.fitdoctor{font-family:system-ui,-apple-system,'Segoe UI',Roboto,'DejaVu Sans',sans-serif;color:#1d2330;
+line-height:1.4}
+.fitdoctor .banner{color:#fff;border-radius:14px;padding:22px 26px;margin-bottom:18px}
+.fitdoctor .banner h1{margin:0 0 6px;font-size:30px;letter-spacing:.5px;text-transform:uppercase;color:#fff}
+.fitdoctor .banner p{margin:0;font-size:16px;line-height:1.45;opacity:.95;color:#fff}
+.fitdoctor .cards{display:flex;gap:12px;flex-wrap:wrap;margin-bottom:18px}
+.fitdoctor .card{background:#fff;border-radius:12px;padding:12px 16px;flex:1;min-width:150px;box-shadow:0 1px 3px #0001}
+.fitdoctor .card b{display:block;font-size:24px}.fitdoctor .card span{color:#5a6272;font-size:13px}
+.fitdoctor section{background:#fff;border-radius:12px;padding:16px 20px;margin-bottom:18px;box-shadow:0 1px 3px #0001}
+.fitdoctor h2{font-size:19px;margin:0 0 12px}.fitdoctor img{max-width:100%;height:auto}
+.fitdoctor table{border-collapse:collapse;font-size:13px;width:100%}
+.fitdoctor td,.fitdoctor th{padding:4px 8px;border-bottom:1px solid #e7e9ee;text-align:right}
+.fitdoctor td:first-child,.fitdoctor th:first-child{text-align:left}
+.fitdoctor pre{background:#f1f3f7;border-radius:8px;padding:10px;overflow-x:auto;font-size:12.5px}
+.fitdoctor .ev{columns:2;font-size:13px;color:#394150}.fitdoctor .rem{margin:0 0 12px}.fitdoctor .rem p{margin:0 0 4px}
+.fitdoctor .add{color:#2e7d32}.fitdoctor .del{color:#b8323a}.fitdoctor .note{color:#5a6272;font-size:13px}
+.fitdoctor .two{display:flex;gap:12px;flex-wrap:wrap}.fitdoctor .two>*{flex:1;min-width:280px}
+.fitdoctor .context{background:#fff;border-left:4px solid #9aa3b2;border-radius:8px;padding:10px 14px;
+margin:-6px 0 18px;font-size:14px}
+.fitdoctor.compact{max-width:760px}.fitdoctor.compact .banner{padding:12px 16px;margin-bottom:10px}
+.fitdoctor.compact .banner h1{font-size:19px}.fitdoctor.compact .banner p{font-size:14px}
+.fitdoctor.compact section{padding:10px 14px;margin-bottom:10px}.fitdoctor.compact h2{font-size:15px;margin:0 0 6px}
+.fitdoctor.compact .card b{font-size:18px}.fitdoctor .charts{display:flex;gap:8px;flex-wrap:wrap}
 """
+STORY_COLOR = {"fixed": "#2e7d32", "improved": "#2f6db5", "not_improved": "#555", "kept_original": "#555",
+               "in_progress": "#555"}
 
 
 def _data_uri(png: bytes) -> str:
@@ -57,10 +70,13 @@ def _read(path: Path):
 
 
 class _Page:
-    """Collects sections and the PNGs to save beside the HTML."""
+    """Collects sections and the PNGs to save beside the HTML.
 
-    def __init__(self, lang: str, stem: Path):
-        self.lang, self.stem = lang, stem
+    A compact page (a notebook card) draws its curves as small SVG charts instead of PNGs.
+    """
+
+    def __init__(self, lang: str, compact: bool = False):
+        self.lang, self.compact = lang, compact
         self.parts: list[str] = []
         self.images: dict[str, bytes] = {}
 
@@ -77,6 +93,15 @@ class _Page:
         if body.strip():
             self.parts.append(f"<section><h2>{title}</h2>{body}</section>")
 
+    def fragment(self) -> str:
+        """The collected sections as one scoped fragment (styles included), for a page or a notebook."""
+        kind = "fitdoctor compact" if self.compact else "fitdoctor"
+        return f'<style>{CSS}</style><div class="{kind}" lang="{_html_lang(self.lang)}">{"".join(self.parts)}</div>'
+
+
+def _html_lang(lang: str) -> str:
+    return "pt-BR" if lang == "pt_BR" else "en"
+
 
 def _labels(p: _Page, title_key: str) -> dict:
     return {
@@ -92,31 +117,127 @@ def _labels(p: _Page, title_key: str) -> dict:
     }
 
 
-def _banner(p: _Page, d, numbers: list[tuple[str, str]]) -> None:
-    f = d.primary
+def _cards(p: _Page, numbers: list[tuple[str, str]]) -> None:
+    if numbers:
+        cards = "".join(
+            f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for k, v in numbers
+        )
+        p.parts.append(f'<div class="cards">{cards}</div>')
+
+
+def _banner(p: _Page, d) -> None:
+    """The verdict of one diagnosis, in its colour, with its one-sentence summary."""
     color = BANNER.get(d.verdict, "#333")
+    confidence = p.t("html.confidence", confidence=f"{d.primary.confidence:.2f}")
     p.parts.append(
         f'<div class="banner" style="background:{color}"><h1>{p.t("verdict." + d.verdict)}</h1>'
-        f"<p>{html.escape(f.summary)}</p></div>"
+        f"<p>{html.escape(d.primary.summary)}</p><p class=\"confidence\">{confidence}</p></div>"
     )
-    cards = "".join(f'<div class="card"><b>{html.escape(v)}</b><span>{html.escape(k)}</span></div>' for k, v in numbers)
-    p.parts.append(f'<div class="cards">{cards}</div>')
 
 
-def _curves(p: _Page, history: dict, d) -> None:
+def story(record: dict) -> dict:
+    """What a fix run did, as keys and numbers: the problem it started from, the outcome, the rounds.
+
+    Example:
+        >>> story({"rounds": [{"round": 0, "verdict": "overfitting", "finished": True, "epochs": 10},
+        ...                   {"round": 1, "verdict": "unstable", "finished": True, "epochs": 10}],
+        ...        "chosen_round": 1, "before": {"test": {"accuracy": 0.95}},
+        ...        "after": {"round": 1, "test": {"accuracy": 0.97}}})["outcome"]
+        'improved'
+    """
+    rounds = [r for r in record.get("rounds", []) if r.get("finished")]
+    chosen = record.get("chosen_round") or 0
+    kept = next((r for r in rounds if r["round"] == chosen), rounds[-1] if rounds else {})
+    before = ((record.get("before") or {}).get("test") or {}).get("accuracy")
+    after = ((record.get("after") or {}).get("test") or {}).get("accuracy")
+    if before is None or after is None:
+        outcome = "in_progress"
+    elif chosen == 0:
+        outcome = "kept_original"
+    elif kept.get("verdict") == "good_fit":
+        outcome = "fixed"
+    elif after > before:
+        outcome = "improved"
+    else:
+        outcome = "not_improved"
+    return {
+        "problem": rounds[0]["verdict"] if rounds else "insufficient_data",
+        "outcome": outcome,
+        "kept_round": chosen,
+        "kept_verdict": kept.get("verdict"),
+        "rounds": len(rounds),
+        "epochs": sum(r.get("epochs", 0) for r in rounds),
+        "before": before,
+        "after": after,
+    }
+
+
+def _story_banner(p: _Page, record: dict, kept=None) -> dict:
+    """The treatment's headline ("overfitting -> fixed"), then the kept round's own verdict as context.
+
+    The kept model is the best fitdoctor found on validation: its own verdict is stated as a
+    note under the headline, never as an alarm.
+    """
+    s = story(record)
+    head = f"{p.t('verdict.' + s['problem'])} → {p.t('story.' + s['outcome'])}"
+    if s["before"] is not None and s["after"] is not None:
+        line = p.t(
+            "story.accuracy",
+            before=f"{s['before']:.4f}",
+            after=f"{s['after']:.4f}",
+            delta=f"{(s['after'] - s['before']) * 100:+.1f}",
+        )
+    else:
+        line = ""
+    line += " " + p.t("story.rounds", rounds=s["rounds"], epochs=s["epochs"], round=s["kept_round"])
+    p.parts.append(
+        f'<div class="banner" style="background:{STORY_COLOR[s["outcome"]]}"><h1>{head}</h1><p>{line}</p></div>'
+    )
+    if kept is not None and s["kept_verdict"]:
+        p.parts.append(
+            f'<div class="context">{p.t("story.kept_verdict", round=s["kept_round"])}'
+            f" {html.escape(kept.primary.summary)}</div>"
+        )
+    return s
+
+
+def _charts(p: _Page, history: dict, d) -> str:
+    """Loss and accuracy curves, best epoch and onset marked: PNGs on a page, SVG on a card."""
     f = d.primary
     onset = f.onset_epoch if f.kind in ("overfitting", "diverged", "unstable") else None
+    if p.compact:
+        from fitdoctor.report.svg import chart
+
+        svgs = [
+            chart(history, m, _labels(p, f"html.{m}"), best_epoch=d.best_epoch, onset_epoch=onset)
+            for m in ("loss", "accuracy")
+        ]
+        return '<div class="charts">' + "".join(svgs) + "</div>"
     body = p.img("loss", plots.curves(history, "loss", _labels(p, "html.loss"), d.best_epoch, onset), "loss")
     body += p.img(
         "accuracy", plots.curves(history, "accuracy", _labels(p, "html.accuracy"), d.best_epoch, onset), "accuracy"
     )
     body += p.img("gap", plots.gap(history, _labels(p, "html.gap")), "gap")
     body += p.img("learning_rate", plots.learning_rate(history, _labels(p, "html.lr")), "learning rate")
+    return body
+
+
+def _evidence(p: _Page, d) -> str:
     ev = "".join(
-        f"<div>{html.escape(_label(k, p.lang))}: <b>{html.escape(_fmt(v))}</b></div>" for k, v in f.evidence.items()
+        f"<div>{html.escape(_label(k, p.lang))}: <b>{html.escape(_fmt(v))}</b></div>"
+        for k, v in d.primary.evidence.items()
     )
-    body += f'<h2>{p.t("report.evidence")}</h2><div class="ev">{ev}</div>'
-    p.section(p.t("html.curves"), body)
+    if p.compact:
+        return f'<details><summary>{p.t("report.evidence")}</summary><div class="ev">{ev}</div></details>'
+    return f'<h2>{p.t("report.evidence")}</h2><div class="ev">{ev}</div>'
+
+
+def _curves(p: _Page, history: dict, d) -> None:
+    also = "".join(
+        f"<li>{p.t('verdict.' + f.kind)}: {html.escape(f.summary)}</li>" for f in d.findings[1:] if f.summary
+    )
+    also = f'<p class="note">{p.t("report.also")}</p><ul class="note">{also}</ul>' if also else ""
+    p.section(p.t("html.curves"), _charts(p, history, d) + also + _evidence(p, d))
 
 
 def _label(key: str, lang: str) -> str:
@@ -221,11 +342,11 @@ def _dataset(p: _Page, info: dict | None, data_dir: Path | None) -> None:
     p.section(p.t("html.dataset"), body)
 
 
-def _remedies(p: _Page, d) -> None:
+def _remedies(p: _Page, d, limit: int = 5) -> None:
     f = d.primary
     items = "".join(
         f'<div class="rem"><p>{i}. {html.escape(r.why)}</p><pre>{html.escape(r.keras)}</pre></div>'
-        for i, r in enumerate(f.remedies[:5], 1)
+        for i, r in enumerate(f.remedies[:limit], 1)
     )
     notes = "".join(f'<p class="note">{html.escape(n)}</p>' for n in d.notes)
     p.section(p.t("html.remedies"), items + notes)
@@ -243,8 +364,10 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(out) + "</pre>"
 
 
-def _round_summary(run_dir: Path, r: dict, lang: str) -> str:
+def _round_summary(run_dir: Path | None, r: dict, lang: str) -> str:
     """A round's diagnosis in the page's language (the record holds it in the language of the fix run)."""
+    if run_dir is None:
+        return r.get("summary", "")
     round_dir = run_dir / "rounds" / f"{r['round']:02d}"
     try:
         return diagnose(round_dir, lang=lang).primary.summary
@@ -252,17 +375,37 @@ def _round_summary(run_dir: Path, r: dict, lang: str) -> str:
         return r.get("summary", "")
 
 
-def _treatment(p: _Page, record: dict, run_dir: Path) -> None:
-    rounds = [r for r in record["rounds"] if r.get("finished")]
-    png = plots.rounds(
-        [r["val"]["accuracy"] or 0 for r in rounds],
-        [t(f"verdict.{r['verdict']}", p.lang) for r in rounds],
-        record.get("chosen_round"),
-        _labels(p, "html.rounds_plot"),
+def _before_after(p: _Page, record: dict) -> str:
+    if not record.get("after"):
+        return ""
+    b, a = record["before"]["test"], record["after"]["test"]
+    rows = "".join(
+        f"<tr><td>{p.t('metric.' + k)}</td><td>{b.get(k, 0):.4f}</td><td>{a.get(k, 0):.4f}</td></tr>"
+        for k in ("accuracy", "loss", "macro_precision", "macro_recall", "macro_f1")
+        if k in a
     )
-    body = p.img("rounds", png, "rounds")
+    return (
+        f"<h2>{p.t('html.before_after')}</h2><table><tr><th></th><th>{p.t('html.before')}</th>"
+        f"<th>{p.t('html.after', round=record['after']['round'])}</th></tr>{rows}</table>"
+    )
+
+
+def _treatment(p: _Page, record: dict, run_dir: Path | None) -> None:
+    rounds = [r for r in record["rounds"] if r.get("finished")]
+    body = ""
+    if not p.compact:
+        png = plots.rounds(
+            [r["val"]["accuracy"] or 0 for r in rounds],
+            [t(f"verdict.{r['verdict']}", p.lang) for r in rounds],
+            record.get("chosen_round"),
+            _labels(p, "html.rounds_plot"),
+        )
+        body = p.img("rounds", png, "rounds")
     for r in rounds:
-        body += f"<h2>{p.t('html.round')} {r['round']}: {p.t('verdict.' + r['verdict'])}</h2>"
+        kept = " ✓" if r["round"] == (record.get("chosen_round") or 0) else ""
+        accuracy = r["val"].get("accuracy")
+        accuracy = f" — {p.t('html.val_accuracy')} {accuracy:.4f}" if accuracy is not None else ""
+        body += f"<h2>{p.t('html.round')} {r['round']}: {p.t('verdict.' + r['verdict'])}{accuracy}{kept}</h2>"
         if r.get("remedies"):
             body += (
                 "<ul>"
@@ -274,26 +417,163 @@ def _treatment(p: _Page, record: dict, run_dir: Path) -> None:
                 + "</ul>"
             )
             body += f"<details><summary>{p.t('html.spec_diff')}</summary>{_diff_html(r.get('spec_diff', ''))}</details>"
-        body += f'<p class="note">{html.escape(_round_summary(run_dir, r, p.lang))}</p>'
-    if record.get("after"):
-        b, a = record["before"]["test"], record["after"]["test"]
-        rows = "".join(
-            f"<tr><td>{p.t('metric.' + k)}</td><td>{b.get(k, 0):.4f}</td><td>{a.get(k, 0):.4f}</td></tr>"
-            for k in ("accuracy", "loss", "macro_precision", "macro_recall", "macro_f1")
-            if k in a
-        )
-        body += (
-            f"<h2>{p.t('html.before_after')}</h2><table><tr><th></th><th>{p.t('html.before')}</th>"
-            f"<th>{p.t('html.after', round=record['after']['round'])}</th></tr>{rows}</table>"
-        )
+        if not p.compact:
+            body += f'<p class="note">{html.escape(_round_summary(run_dir, r, p.lang))}</p>'
+    body += _before_after(p, record)
     p.section(p.t("html.treatment"), body)
 
 
-def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, lang: str | None = None) -> Path:
-    """Write the report of a run (train or fix) and its PNG plots; return the HTML path.
+def _diagnosis_numbers(d, lang: str) -> list[tuple[str, str]]:
+    numbers = [(t("html.best_epoch", lang), str(d.best_epoch or "-")), (t("html.epochs", lang), str(d.epochs))]
+    import numpy as np
+
+    val_loss = d.history.get("val_loss") if d.history is not None else None
+    if val_loss is not None and np.isfinite(val_loss).any():
+        numbers.append((t("html.best_val_loss", lang), f"{np.min(val_loss[np.isfinite(val_loss)]):.4f}"))
+    return numbers
+
+
+def diagnosis_card(d, *, numbers: list[tuple[str, str]] | None = None) -> str:
+    """A diagnosis as a notebook card: verdict banner, curves, evidence, remedies with their Keras code.
 
     Example:
-        >>> build_report("runs/demo")  # doctest: +SKIP
+        >>> from fitdoctor.diagnosis.engine import diagnose
+        >>> card = diagnosis_card(diagnose({"loss": [1.0, 0.6, 0.4, 0.3, 0.2], "val_loss": [1.0, 0.7, 0.6, 0.7, 0.9]}))
+        >>> 'class="fitdoctor compact"' in card and "<svg" in card
+        True
+    """
+    p = _Page(d.lang, compact=True)
+    _banner(p, d)
+    _cards(p, numbers if numbers is not None else _diagnosis_numbers(d, d.lang))
+    if d.history is not None:
+        _curves(p, _plain_history(d.history), d)
+    _remedies(p, d, limit=3)
+    return p.fragment()
+
+
+def live_card(history: dict, d, found: list, flagged: dict, epoch: int, stopped: str = "") -> str:
+    """What the live display shows after an epoch: the current finding (or "watching") and the curves.
+
+    Args:
+        history: The History dict so far.
+        d: The diagnosis of that history.
+        found: The findings worth flagging now (`training.callback.live_findings`).
+        flagged: Finding kind -> the epoch it was first flagged.
+        epoch: The 1-based epoch just finished.
+        stopped: A line saying the callback stopped training, or "".
+
+    Example:
+        >>> from fitdoctor.diagnosis.engine import diagnose
+        >>> h = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.0, 0.7, 0.6]}
+        >>> "watching" in live_card(h, diagnose(h, lang="en"), [], {}, 3)
+        True
+    """
+    p = _Page(d.lang, compact=True)
+    title = p.t("live.epoch", epoch=epoch)
+    if found:
+        f = found[0]
+        color = BANNER.get(f.kind, "#333")
+        head = f"{p.t('verdict.' + f.kind)} · {title}"
+        text = html.escape(f.summary)
+        onset = f.onset_epoch if f.kind in ("overfitting", "diverged", "unstable") else None
+    else:
+        color, head, text, onset = "#3d4a5c", title, p.t("live.watching"), None
+    if stopped:
+        text += f"<br>{html.escape(stopped)}"
+    p.parts.append(f'<div class="banner" style="background:{color}"><h1>{head}</h1><p>{text}</p></div>')
+    others = "".join(
+        f"<li>{p.t('live.flagged', verdict=t('verdict.' + kind, p.lang), epoch=at)}</li>" for kind, at in flagged.items()
+    )
+    if others:
+        p.parts.append(f'<ul class="note">{others}</ul>')
+    from fitdoctor.report.svg import chart
+
+    charts = [
+        chart(history, m, _labels(p, f"html.{m}"), best_epoch=d.best_epoch, onset_epoch=onset)
+        for m in ("loss", "accuracy")
+    ]
+    p.parts.append('<div class="charts">' + "".join(charts) + "</div>")
+    return p.fragment()
+
+
+def _plain_history(h) -> dict:
+    """A `History`'s series as plain lists (what the charts take)."""
+    return {k: [float(x) for x in v] for k, v in h.series.items()}
+
+
+def run_card(result) -> str:
+    """A finished `train` run as a notebook card: its numbers and the diagnosis of its history."""
+    lang = result.diagnosis.lang
+    numbers = _diagnosis_numbers(result.diagnosis, lang)
+    val = (result.metrics or {}).get("val") or {}
+    test = (result.metrics or {}).get("test") or {}
+    if val.get("accuracy") is not None:
+        numbers.append((t("html.val_accuracy", lang), f"{val['accuracy']:.4f}"))
+    if test.get("accuracy") is not None:
+        numbers.append((t("html.test_accuracy", lang), f"{test['accuracy']:.4f}"))
+    return diagnosis_card(result.diagnosis, numbers=numbers)
+
+
+def treatment_card(record: dict, lang: str | None = None) -> str:
+    """A `fix` record as a notebook card: the story headline, the rounds and their remedies, before/after.
+
+    Example:
+        >>> card = treatment_card({"rounds": [{"round": 0, "verdict": "overfitting", "finished": True,
+        ...                                    "epochs": 10, "val": {"accuracy": 0.9}}], "chosen_round": 0})
+        >>> "OVERFITTING" in card.upper()
+        True
+    """
+    p = _Page(resolve_lang(lang), compact=True)
+    _story_banner(p, record)
+    _treatment(p, record, None)
+    return p.fragment()
+
+
+class Report:
+    """The report of a run: shown inline in a notebook, written to a file with `save`.
+
+    Args:
+        run_dir: The run (train or fix) it was built from.
+        lang: "en" or "pt_BR".
+        body: The scoped HTML fragment (styles included).
+        images: The PNG plots by name, saved beside the page.
+    """
+
+    def __init__(self, run_dir: Path, lang: str, body: str, images: dict[str, bytes]):
+        self.run_dir, self.lang, self.body, self.images = run_dir, lang, body, images
+
+    def _repr_html_(self) -> str:
+        return self.body
+
+    def page(self) -> str:
+        """The whole self-contained HTML document."""
+        return (
+            f'<!DOCTYPE html><html lang="{_html_lang(self.lang)}"><head><meta charset="utf-8">'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+            f"<title>{html.escape(t('html.title', self.lang))}</title><style>{PAGE_CSS}</style></head>"
+            f"<body><main>{self.body}</main></body></html>"
+        )
+
+    def save(self, path: str | os.PathLike | None = None) -> Path:
+        """Write the page (default `RUNDIR/report.html`, `report.pt.html` in Portuguese) and its PNGs beside it."""
+        out = Path(path) if path else self.run_dir / ("report.html" if self.lang == "en" else "report.pt.html")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        write_text(out, self.page())
+        for name, png in self.images.items():
+            with atomic_open(out.parent / f"{out.stem}-{name}.png", "wb") as f:
+                f.write(png)
+        return out
+
+    def __repr__(self) -> str:
+        return f"Report({str(self.run_dir)!r}, lang={self.lang!r})"
+
+
+def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
+    """The report of a run (train or fix): a notebook shows it inline; `.save()` writes the HTML file.
+
+    Example:
+        >>> import fitdoctor
+        >>> fitdoctor.report("runs/demo").save()  # doctest: +SKIP
         PosixPath('runs/demo/report.html')
     """
     from fitdoctor import __version__
@@ -317,19 +597,18 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     info = _read(main / "run.json") or {}
     metrics = metrics or _read(main / "metrics.json")
     d = diagnose(main, lang=language)
-    out = Path(out) if out else run_dir / ("report.html" if language == "en" else "report.pt.html")
-    p = _Page(language, out.with_suffix(""))
+    p = _Page(language)
     val = (metrics or {}).get("val") or (_read(main / "metrics.json") or {}).get("val") or {}
-    numbers = [(t("html.best_epoch", language), str(d.best_epoch or "-")), (t("html.epochs", language), str(d.epochs))]
-    if history.get("val_loss"):
-        numbers.append(
-            (t("html.best_val_loss", language), f"{min(v for v in history['val_loss'] if v is not None):.4f}")
-        )
+    numbers = _diagnosis_numbers(d, language)
     if val.get("accuracy") is not None:
         numbers.append((t("html.val_accuracy", language), f"{val['accuracy']:.4f}"))
     if metrics and metrics.get("split") == "test":
         numbers.append((t("html.test_accuracy", language), f"{metrics['accuracy']:.4f}"))
-    _banner(p, d, numbers)
+    if record:
+        _story_banner(p, record, kept=d)
+    else:
+        _banner(p, d)
+    _cards(p, numbers)
     if record:
         _treatment(p, record, run_dir)
     _curves(p, history, d)
@@ -338,15 +617,15 @@ def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = Non
     data_dir = Path(info["data"]) if info.get("data") else None
     _test_metrics(p, metrics, data_dir)
     _dataset(p, info, data_dir)
-    footer = f'<p class="note">{p.t("html.generated", version=__version__, source=str(run_dir))}</p>'
-    page = (
-        f'<!DOCTYPE html><html lang="{"pt-BR" if language == "pt_BR" else "en"}"><head><meta charset="utf-8">'
-        f'<meta name="viewport" content="width=device-width, initial-scale=1"><title>{p.t("html.title")}</title>'
-        f"<style>{CSS}</style></head><body><main>{''.join(p.parts)}{footer}</main></body></html>"
-    )
-    out.parent.mkdir(parents=True, exist_ok=True)
-    write_text(out, page)
-    for name, png in p.images.items():
-        with atomic_open(out.parent / f"{out.stem}-{name}.png", "wb") as f:
-            f.write(png)
-    return out
+    p.parts.append(f'<p class="note">{p.t("html.generated", version=__version__, source=str(run_dir))}</p>')
+    return Report(run_dir, language, p.fragment(), p.images)
+
+
+def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, lang: str | None = None) -> Path:
+    """Write the report of a run (train or fix) and its PNG plots; return the HTML path.
+
+    Example:
+        >>> build_report("runs/demo")  # doctest: +SKIP
+        PosixPath('runs/demo/report.html')
+    """
+    return report(run_dir, lang).save(out)

@@ -30,11 +30,12 @@ def _epochs_axis(ax) -> None:
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
 
 
-def _png(fig) -> bytes:
+def _png(fig, tight: bool = True) -> bytes:
     import matplotlib.pyplot as plt
 
     buf = io.BytesIO()
-    fig.tight_layout()
+    if tight:
+        fig.tight_layout()
     fig.savefig(buf, format="png")
     plt.close(fig)
     return buf.getvalue()
@@ -129,8 +130,8 @@ def confusion(matrix: list[list[int]], class_names: list[str], labels: dict) -> 
     return _png(fig)
 
 
-def mistakes(images: list, captions: list[str], labels: dict) -> bytes | None:
-    """A grid of the images the model gets most wrong, with true and predicted class."""
+def mistakes_figure(images: list, captions: list[str], labels: dict):
+    """The matplotlib figure of `mistakes` (None without images); titles get their own room above each image."""
     if not images:
         return None
     import matplotlib
@@ -140,14 +141,30 @@ def mistakes(images: list, captions: list[str], labels: dict) -> bytes | None:
 
     cols = min(8, len(images))
     rows = (len(images) + cols - 1) // cols
-    fig, axes = plt.subplots(rows, cols, figsize=(1.3 * cols, 1.55 * rows), dpi=110, squeeze=False)
+    lines = max(caption.count("\n") + 1 for caption in captions)
+    # Each row: a 1.2-inch image plus its title lines (7 pt, ~0.14 inch each); constrained layout
+    # then keeps every title clear of the row above.
+    fig, axes = plt.subplots(
+        rows,
+        cols,
+        figsize=(1.3 * cols, (1.2 + 0.14 * lines + 0.1) * rows + 0.35),
+        dpi=110,
+        squeeze=False,
+        layout="constrained",
+    )
     for ax in axes.ravel():
         ax.axis("off")
     for ax, image, caption in zip(axes.ravel(), images, captions, strict=False):
         ax.imshow(image, cmap="gray" if image.ndim == 2 else None)
         ax.set_title(caption, fontsize=7)
     fig.suptitle(labels["title"], x=0.01, ha="left", fontsize=10)
-    return _png(fig)
+    return fig
+
+
+def mistakes(images: list, captions: list[str], labels: dict) -> bytes | None:
+    """A grid of the images the model gets most wrong, with true and predicted class."""
+    fig = mistakes_figure(images, captions, labels)
+    return None if fig is None else _png(fig, tight=False)
 
 
 def counts(per_split: dict[str, dict[str, int]], labels: dict) -> bytes | None:

@@ -1,5 +1,9 @@
 """`FitDoctor`: the diagnosis engine, live, inside anyone's `model.fit`.
 
+In a terminal it logs a line when a finding appears. In a notebook (Jupyter, Colab, Kaggle)
+it shows one card that updates in place after each epoch: the loss and accuracy curves,
+training and validation, the best epoch and the onset marked, and the current finding.
+
 Example:
     >>> import fitdoctor  # doctest: +SKIP
     >>> model.fit(x, y, validation_split=0.1, epochs=30,
@@ -18,6 +22,8 @@ import numpy as np
 from fitdoctor.diagnosis.engine import diagnose
 from fitdoctor.diagnosis.messages import t
 from fitdoctor.fsio import write_json
+from fitdoctor.report.html import live_card
+from fitdoctor.report.notebook import LiveDisplay, in_notebook
 
 WATCHED = ("overfitting", "underfitting", "unstable", "diverged")
 
@@ -52,8 +58,11 @@ class FitDoctor(keras.callbacks.Callback):
         stats_every: Sample every N epochs, default 1.
         num_classes: Classes, for the chance-level loss; default: the output units.
         lang: "en" or "pt" for the logged messages; default from the locale.
-        verbose: 1 prints findings as they appear, 0 stays silent. Default 1.
-        log: Function that prints a line, default `print`.
+        verbose: 1 reports findings as they appear, 0 stays silent. Default 1.
+        log: Function that takes each finding's line. Default: `print`, except while the live
+            display shows the findings.
+        live: In a notebook, one display updated in place each epoch instead of log lines.
+            Default None: on in Jupyter/Colab/Kaggle, off in a terminal; False turns it off.
     """
 
     def __init__(
@@ -66,7 +75,8 @@ class FitDoctor(keras.callbacks.Callback):
         num_classes: int | None = None,
         lang: str | None = None,
         verbose: int = 1,
-        log=print,
+        log=None,
+        live: bool | None = None,
     ):
         super().__init__()
         self.path = path
@@ -78,6 +88,8 @@ class FitDoctor(keras.callbacks.Callback):
         self.lang = lang
         self.verbose = verbose
         self.log = log
+        self.live = live
+        self.display = None  # the live display of the current fit, made in on_train_begin
         self.initial_history: dict[str, list] = {}
         self.initial_flagged: dict[str, int] = {}
         self.diagnosis = None  # the latest; reset with the rest in on_train_begin
@@ -93,6 +105,9 @@ class FitDoctor(keras.callbacks.Callback):
         self.best_value, self.best_weights, self.best_epoch = math.inf, None, None
         self.stopped_reason = None
         self.seconds = 0.0
+        self.display = None
+        if self.verbose and (self.live if self.live is not None else in_notebook()):
+            self.display = LiveDisplay()
         if self.num_classes is None:
             try:
                 self.num_classes = int(self.model.output_shape[-1]) or None
@@ -112,24 +127,34 @@ class FitDoctor(keras.callbacks.Callback):
         classes = self.num_classes if (self.num_classes or 0) > 1 else None
         self.diagnosis = diagnose(data, lang=self.lang, num_classes=classes)
         found = live_findings(self.diagnosis)
+        lang = self.diagnosis.lang
+        lines = []
         for f in found:
             if f.kind not in self.flagged:
                 self.flagged[f.kind] = epoch + 1
-                if self.verbose:
-                    self.log(
-                        f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, self.diagnosis.lang)}: {f.summary}"
-                    )
+                lines.append(f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, lang)}: {f.summary}")
+        stopped = ""
         stop = [f.kind for f in found if f.kind in self.stop_on]
         if stop:
             self.stopped_reason = stop[0]
             self.model.stop_training = True
             if self.restore_best_weights and self.best_weights is not None:
                 self.model.set_weights(self.best_weights)
-                if self.verbose:
-                    self.log(
-                        f"[fitdoctor] stopped at epoch {epoch + 1} ({self.stopped_reason}); "
-                        f"restored the weights of epoch {self.best_epoch}."
-                    )
+                stopped = t(
+                    "live.stopped",
+                    lang,
+                    epoch=epoch + 1,
+                    reason=t("verdict." + self.stopped_reason, lang),
+                    best=self.best_epoch,
+                )
+                lines.append(f"[fitdoctor] {stopped}")
+        if self.display is not None:
+            card = live_card(self.history, self.diagnosis, found, self.flagged, epoch + 1, stopped)
+            self.display.update(card)
+        log = self.log or (None if self.display is not None else print)
+        if self.verbose and log is not None:
+            for line in lines:
+                log(line)
         if self.path:
             self.write(self.path)
         self.seconds += time.perf_counter() - start

@@ -33,6 +33,12 @@ class RunResult:
     epochs: int
     warnings: list[str] = field(default_factory=list)
 
+    def _repr_html_(self) -> str:
+        """The notebook card: the run's numbers and the diagnosis of its history."""
+        from fitdoctor.report.html import run_card
+
+        return run_card(self)
+
 
 class _Log:
     """Echo a line and append it to run.log."""

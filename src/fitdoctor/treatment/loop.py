@@ -41,6 +41,13 @@ class Treatment:
     after: dict = field(default_factory=dict)
     stop_reason: str = ""
     run_dir: str = ""
+    lang: str | None = None
+
+    def _repr_html_(self) -> str:
+        """The notebook card: the treatment's story, its rounds and remedies, test accuracy before and after."""
+        from fitdoctor.report.html import treatment_card
+
+        return treatment_card(self.to_dict(), self.lang)
 
     def to_dict(self) -> dict:
         return {
@@ -136,7 +143,7 @@ def fix(
         record = _load(record_path) if record_path.exists() else Treatment()
     else:
         record = Treatment()
-    record.run_dir = str(run_dir)
+    record.run_dir, record.lang = str(run_dir), language
     if record.after:
         say(f"'{run_dir}' already holds a finished treatment; nothing to do.")
         return record
