@@ -5,6 +5,9 @@
 - the FitDoctor callback with gradient sampling on: fit time with / without (<= 1.03 wanted),
   median of 6 interleaved pairs, next to A/A pairs that show the noise of such a ratio here,
   and the share of the fit spent inside the callback (timed directly, so not noisy);
+- the live notebook display (FitDoctor(live=True) publishing through IPython's display
+  machinery, captured as a kernel would send it): fit time with / without it (<= 1.03
+  wanted), measured the same way, and its own share of the fit;
 - peak memory of the whole run vs the plain script (<= 1.2x wanted).
 
     python benchmarks/train_bench.py
@@ -70,21 +73,28 @@ from fitdoctor import FitDoctor
 from fitdoctor.data.demo_set import load_digits
 x, y = load_digits()
 x = (x[..., None] / 255.0).astype("float32"); y = y.astype("int32")
-def run(with_doctor):
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+InteractiveShell.instance()  # display() publishes as in a kernel; capture_output keeps the outputs
+def run(with_doctor, live=False):
     keras.utils.set_random_seed(1)
     m = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Conv2D(16, 3, activation="relu"),
                           keras.layers.MaxPooling2D(2), keras.layers.Flatten(),
                           keras.layers.Dense(64, activation="relu"),
                           keras.layers.Dense(10, activation="softmax")])
     m.compile("adam", "sparse_categorical_crossentropy", metrics=["accuracy"])
-    cbs = [FitDoctor(verbose=0, sample=(x[:64], y[:64]))] if with_doctor else []
+    cbs = [FitDoctor(verbose=1 if live else 0, live=live, sample=(x[:64], y[:64]))] if with_doctor else []
     m.fit(x[:4000], y[:4000], validation_data=(x[4000:], y[4000:]), epochs=1, batch_size=64, verbose=0, callbacks=cbs)
-    start = time.perf_counter()
-    m.fit(x[:4000], y[:4000], validation_data=(x[4000:], y[4000:]), epochs=8, batch_size=64, verbose=0, callbacks=cbs)
-    return time.perf_counter() - start, (cbs[0].seconds if cbs else 0.0)
-def pair(first, second):
-    a, b = run(first), run(second)
-    return {"a_s": a[0], "b_s": b[0], "callback_s": a[1] + b[1]}
+    with capture_output() as shown:
+        start = time.perf_counter()
+        m.fit(x[:4000], y[:4000], validation_data=(x[4000:], y[4000:]), epochs=8, batch_size=64, verbose=0,
+              callbacks=cbs)
+        seconds = time.perf_counter() - start
+    assert len(shown.outputs) == (8 if live else 0), len(shown.outputs)  # 1 display + 7 in-place updates
+    return seconds, (cbs[0].seconds if cbs else 0.0)
+def pair(first, second, live=(False, False)):
+    a, b = run(first, live[0]), run(second, live[1])
+    return {"a_s": a[0], "b_s": b[0], "callback_s": a[1] + b[1], "a_cb": a[1], "b_cb": b[1]}
 # Interleaved pairs, the order swapped every other pair (the second run of a process is not
 # always as fast as the first); plus the same number of A/A pairs without the callback on
 # either side: their spread is what this machine's noise does to a wall-time ratio.
@@ -96,7 +106,14 @@ for i in range(6):
     pairs.append({"without_s": without, "with_s": with_, "callback_s": p["callback_s"]})
     c = pair(False, False)
     control.append({"a_s": c["a_s"], "b_s": c["b_s"]})
-print(json.dumps({"pairs": pairs, "control": control}))
+# The live display: FitDoctor with it (a notebook) against FitDoctor without it (a terminal).
+live = []
+for i in range(6):
+    live_first = i % 2 == 1
+    p = pair(True, True, live=(live_first, not live_first))
+    off, on = ((p["b_s"], p["b_cb"]), (p["a_s"], p["a_cb"])) if live_first else ((p["a_s"], p["a_cb"]), (p["b_s"], p["b_cb"]))
+    live.append({"without_s": off[0], "with_s": on[0], "callback_without_s": off[1], "callback_with_s": on[1]})
+print(json.dumps({"pairs": pairs, "control": control, "live": live}))
 """
 
 
@@ -118,6 +135,22 @@ def _overhead(over: dict) -> dict:
         "callback_share": round(statistics.median(p["callback_s"] / p["with_s"] for p in over["pairs"]), 4),
         "callback_share_is": "time inside FitDoctor's on_epoch_end / fit time with it (median of 6): 1 + share "
         "is the overhead without the noise",
+    }
+
+
+def _live_overhead(over: dict) -> dict:
+    """The notebook display's cost: wall-time ratio with / without it, and its own share of the fit."""
+    ratios = [p["with_s"] / p["without_s"] for p in over["live"]]
+    return {
+        "ratio": round(statistics.median(ratios), 3),
+        "ratio_is": "median over 6 interleaved pairs of fit time with FitDoctor(live=True) / FitDoctor(live=False)",
+        "pair_ratios": [round(r, 3) for r in ratios],
+        "display_share": round(
+            statistics.median((p["callback_with_s"] - p["callback_without_s"]) / p["with_s"] for p in over["live"]), 4
+        ),
+        "display_share_is": "extra time inside on_epoch_end with the display (render + publish) / fit time "
+        "(median of 6): 1 + share is the overhead without the noise",
+        "noise_floor": "the control_ratios of callback_overhead",
     }
 
 
@@ -162,6 +195,7 @@ def main() -> int:
             "fitdoctor_includes": "FitDoctor callback, atomic checkpoints, state saving after each epoch",
         },
         "callback_overhead": _overhead(over),
+        "live_display_overhead": _live_overhead(over),
         "memory": {
             "plain_peak_mb": round(max(r["peak_mb"] for r in plain)),
             "fitdoctor_peak_mb": round(max(r["peak_mb"] for r in ours)),

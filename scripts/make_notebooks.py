@@ -53,7 +53,7 @@ FIX = '''\
 from fitdoctor.data.demo_set import write_demo_set
 from fitdoctor.data.split import split_folder
 
-write_demo_set("{work}/digits", limit_per_class=60)
+write_demo_set("{work}/digits", limit_per_class=100)
 split_folder("{work}/digits", "{work}/split", ratio=(0.7, 0.15, 0.15), seed=1)
 spec = """
 data: {{image_size: [28, 28], color_mode: grayscale, batch_size: 32}}

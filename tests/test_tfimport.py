@@ -23,7 +23,7 @@ def test_training_without_tensorflow_says_how_to_install_it():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert out.stdout.strip() == (
-        "TensorFlow is not installed in this environment, and fitdoctor trains with it. Install any TensorFlow 2.16 "
+        "TensorFlow is not installed in this environment, and fitdoctor trains with it. Install any TensorFlow 2.18 "
         "or later: 'pip install tensorflow' (or 'pip install \"fitdoctor[cpu]\"')."
     ), out.stderr
 

@@ -42,7 +42,7 @@ def import_quietly() -> None:
 
         raise UserError(
             "TensorFlow is not installed in this environment, and fitdoctor trains with it. Install any "
-            "TensorFlow 2.16 or later: 'pip install tensorflow' (or 'pip install \"fitdoctor[cpu]\"')."
+            "TensorFlow 2.18 or later: 'pip install tensorflow' (or 'pip install \"fitdoctor[cpu]\"')."
         )
 
 

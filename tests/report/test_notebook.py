@@ -157,3 +157,32 @@ def test_a_treatment_card_tells_the_story_not_the_kept_rounds_alarm():
     assert headline.group(1) == report_html.STORY_COLOR["improved"]
     assert report_html.BANNER["unstable"] not in card
     assert "0.9540 → 0.9760 (+2.2 points)" in card
+
+
+def test_a_train_result_displays_its_numbers_and_diagnosis():
+    from fitdoctor.training.run import RunResult
+
+    d = fitdoctor.diagnose(OVERFIT, lang="en")
+    metrics = {"val": {"accuracy": 0.86, "loss": 0.5}, "test": {"accuracy": 0.84, "loss": 0.6}}
+    card = RunResult("runs/x", OVERFIT, d, metrics, 8)._repr_html_()
+    assert "<b>0.8600</b><span>Validation accuracy</span>" in card
+    assert "<b>0.8400</b><span>Test accuracy</span>" in card
+    assert "<b>4</b><span>Best epoch</span>" in card and card.count("<svg") == 2
+
+
+def test_the_report_object_shows_inline_and_saves(tmp_path):
+    from tests.treatment.test_loop import SPEC, FakeTrainer, fake_evaluate
+
+    from fitdoctor.treatment.loop import fix
+
+    fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    report = fitdoctor.report(tmp_path / "run", lang="pt")
+    assert isinstance(report, fitdoctor.Report)
+    inline = report._repr_html_()
+    assert inline.startswith("<style>") and '<div class="fitdoctor" lang="pt-BR">' in inline
+    assert "<html" not in inline and "data:image/png;base64," in inline
+    out = report.save(tmp_path / "elsewhere" / "r.html")
+    page = out.read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and inline in page
+    assert (tmp_path / "elsewhere" / "r-loss.png").exists()
+    assert report.save() == tmp_path / "run" / "report.pt.html"
