@@ -65,8 +65,16 @@ def screenshot(executed: Path, venv_bin: Path) -> str | None:
     page = WORK / (executed.stem + ".html")
     shot = RESULTS / "quickstart-notebook.png"
     run(
-        chromium, "--headless", "--no-sandbox", "--disable-gpu", "--hide-scrollbars", "--window-size=1100,6000",
-        f"--user-data-dir={WORK / 'chromium'}", f"--screenshot={shot}", page.as_uri(), timeout=180,
+        chromium,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--hide-scrollbars",
+        "--window-size=1100,6000",
+        f"--user-data-dir={WORK / 'chromium'}",
+        f"--screenshot={shot}",
+        page.as_uri(),
+        timeout=180,
     )
     return str(shot.relative_to(ROOT))
 

@@ -111,7 +111,8 @@ live = []
 for i in range(6):
     live_first = i % 2 == 1
     p = pair(True, True, live=(live_first, not live_first))
-    off, on = ((p["b_s"], p["b_cb"]), (p["a_s"], p["a_cb"])) if live_first else ((p["a_s"], p["a_cb"]), (p["b_s"], p["b_cb"]))
+    first, second = (p["a_s"], p["a_cb"]), (p["b_s"], p["b_cb"])
+    off, on = (second, first) if live_first else (first, second)
     live.append({"without_s": off[0], "with_s": on[0], "callback_without_s": off[1], "callback_with_s": on[1]})
 print(json.dumps({"pairs": pairs, "control": control, "live": live}))
 """

@@ -23,9 +23,8 @@ def import_quietly() -> None:
     with tempfile.TemporaryFile() as parked:
         os.dup2(parked.fileno(), 2)
         try:
-            import tensorflow  # noqa: F401
-
             import keras  # noqa: F401
+            import tensorflow  # noqa: F401
         except ModuleNotFoundError as exc:
             if exc.name != "tensorflow":
                 _replay(parked, saved)

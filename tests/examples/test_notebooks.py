@@ -78,15 +78,26 @@ def test_executed_quickstart_renders_in_chromium(tmp_path):
     if not chromium:
         pytest.skip("Chromium is not installed (Debian package 'chromium'): nothing to screenshot with.")
     nb = nbformat.read(EXAMPLES / "quickstart.ipynb", as_version=4)
-    nbclient.NotebookClient(nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nbclient.NotebookClient(
+        nb, timeout=300, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     body, _ = nbconvert.HTMLExporter().from_notebook_node(nb)
     page = tmp_path / "quickstart.html"
     page.write_text(body, encoding="utf-8")
     shot = tmp_path / "quickstart.png"
     subprocess.run(
-        [chromium, "--headless", "--no-sandbox", "--disable-gpu", f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1100,6000", f"--screenshot={shot}", page.as_uri()],
-        capture_output=True, timeout=180,
+        [
+            chromium,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--window-size=1100,6000",
+            f"--screenshot={shot}",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        timeout=180,
     )
     from PIL import Image
 

@@ -44,8 +44,13 @@ def test_the_card_speaks_portuguese():
 
 def test_charts_mark_best_epoch_and_onset_and_skip_bad_values():
     labels = {"train": "train", "val": "val", "title": "loss", "best": "best", "onset": "onset"}
-    chart = svg.chart({"loss": [1.0, None, float("nan"), 0.5], "val_loss": [1.0, 0.8, float("inf"), 0.9]}, "loss",
-                      labels, best_epoch=2, onset_epoch=3)
+    chart = svg.chart(
+        {"loss": [1.0, None, float("nan"), 0.5], "val_loss": [1.0, 0.8, float("inf"), 0.9]},
+        "loss",
+        labels,
+        best_epoch=2,
+        onset_epoch=3,
+    )
     assert chart.count("<polyline") == 2 and "<title>best 2</title>" in chart and "<title>onset 3</title>" in chart
     assert "nan" not in chart and "inf" not in chart
     assert svg.chart({"accuracy": [0.5]}, "loss", labels) == ""
@@ -64,8 +69,9 @@ def _fit(doctor, epochs=4):
     rng = np.random.default_rng(0)
     x = rng.normal(size=(64, 4)).astype("float32")
     y = (x[:, 0] > 0).astype("int32")
-    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8, activation="relu"),
-                              keras.layers.Dense(2, activation="softmax")])
+    model = keras.Sequential(
+        [keras.Input((4,)), keras.layers.Dense(8, activation="relu"), keras.layers.Dense(2, activation="softmax")]
+    )
     model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
     model.fit(x, y, validation_split=0.25, epochs=epochs, batch_size=16, verbose=0, callbacks=[doctor])
 
@@ -131,8 +137,12 @@ def _record(chosen, verdicts, before=0.9, after=0.95):
         {"round": i, "verdict": v, "finished": True, "epochs": 10, "val": {"accuracy": 0.9 + i / 100}, "remedies": []}
         for i, v in enumerate(verdicts)
     ]
-    return {"rounds": rounds, "chosen_round": chosen, "before": {"test": {"accuracy": before}},
-            "after": {"round": chosen, "test": {"accuracy": after}}}
+    return {
+        "rounds": rounds,
+        "chosen_round": chosen,
+        "before": {"test": {"accuracy": before}},
+        "after": {"round": chosen, "test": {"accuracy": after}},
+    }
 
 
 @pytest.mark.parametrize(
@@ -171,9 +181,8 @@ def test_a_train_result_displays_its_numbers_and_diagnosis():
 
 
 def test_the_report_object_shows_inline_and_saves(tmp_path):
-    from tests.treatment.test_loop import SPEC, FakeTrainer, fake_evaluate
-
     from fitdoctor.treatment.loop import fix
+    from tests.treatment.test_loop import SPEC, FakeTrainer, fake_evaluate
 
     fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
     report = fitdoctor.report(tmp_path / "run", lang="pt")

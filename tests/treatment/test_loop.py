@@ -199,7 +199,9 @@ def test_report_after_fix_opens_with_the_treatments_story(tmp_path, monkeypatch)
     from fitdoctor.report import html as report_html
     from fitdoctor.report.html import build_report
 
-    record = fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    record = fix(
+        SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None
+    )
     kept_verdict = record.rounds[record.chosen_round]["verdict"]
     page = build_report(tmp_path / "run").read_text()
     banner = page.index('<div class="banner"')
@@ -209,7 +211,7 @@ def test_report_after_fix_opens_with_the_treatments_story(tmp_path, monkeypatch)
     assert "Test accuracy 0.9400 → 0.9700 (+3.0 points)" in page
     assert f"The kept model (round {record.chosen_round}) is the best fitdoctor found on validation" in page
     assert page.index('<div class="context">') > banner
-    assert kept_verdict == "good_fit" and f'<h1>{kept_verdict}' not in page
+    assert kept_verdict == "good_fit" and f"<h1>{kept_verdict}" not in page
     pt = build_report(tmp_path / "run", lang="pt").read_text()
     assert "<h1>overfitting → corrigido</h1>" in pt and "Acurácia no teste 0.9400 → 0.9700 (+3.0 pontos)" in pt
     card = record._repr_html_()

@@ -18,7 +18,7 @@ from fitdoctor.diagnosis.findings import PRIORITY, Finding
 from fitdoctor.diagnosis.history import History, load_history
 from fitdoctor.diagnosis.messages import resolve_lang
 from fitdoctor.diagnosis.prescriptions import prescribe
-from fitdoctor.diagnosis.summaries import notes_for, summarise
+from fitdoctor.diagnosis.summaries import after_past, notes_for, summarise
 
 
 @dataclass
@@ -56,7 +56,13 @@ class Diagnosis:
 
 
 def find(h: History) -> list[Finding]:
-    """Run the rules on a history; findings sorted by priority (no text yet)."""
+    """Run the rules on a history; findings ranked (no text yet).
+
+    What holds at the end of training comes first, by priority; a problem that came and went
+    (`evidence["ended"]`) comes after. Overfitting is the full rule, or, when that does not fire
+    yet, the early warning on the last epochs: the live callback runs this same function after
+    each epoch, so live and offline tell one story.
+    """
     train, val, _ = rules.monitor(h)
     finite = [c[np.isfinite(c)] for c in (train, val) if c is not None]
     problem = rules.diverged(h)
@@ -64,12 +70,11 @@ def find(h: History) -> list[Finding]:
         return [problem]
     if not finite or max(len(c) for c in finite) < rules.MIN_EPOCHS:
         return [Finding("insufficient_data", 1.0, None, {"epochs": h.epochs})]
+    overfitting = rules.overfitting(h) or rules.early_overfitting(h)
     findings = [
-        f
-        for f in (rules.overfitting(h), rules.unstable(h), rules.underfitting(h), rules.still_improving(h))
-        if f is not None
+        f for f in (overfitting, rules.unstable(h), rules.underfitting(h), rules.still_improving(h)) if f is not None
     ]
-    if not findings:
+    if all(f.evidence.get("ended") for f in findings):
         findings.append(rules.good_fit(h))
     noisy = rules.noisy_validation(h)
     if noisy:
@@ -77,7 +82,7 @@ def find(h: History) -> list[Finding]:
             if f.kind == "overfitting":
                 f.confidence *= 0.8
                 f.evidence.update(noisy)
-    findings.sort(key=lambda f: (PRIORITY[f.kind], -f.confidence))
+    findings.sort(key=lambda f: (bool(f.evidence.get("ended")), PRIORITY[f.kind], -f.confidence))
     return findings
 
 
@@ -113,6 +118,9 @@ def diagnose(
     for f in findings:
         f.summary = summarise(f, language)
         f.remedies = prescribe(f, h.spec, language)
+    past = [f for f in findings[1:] if f.evidence.get("ended")]
+    if past and not findings[0].evidence.get("ended"):
+        findings[0].summary = after_past(findings[0].summary, past[0], language)
     return Diagnosis(
         source=h.source,
         verdict=findings[0].kind,

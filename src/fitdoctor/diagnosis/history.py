@@ -48,6 +48,7 @@ class History:
         loss_name: The loss function's name when known.
         stats: Optional statistics from the live callback (gradient norms, dead ReLUs).
         spec: The training spec when read from a run directory.
+        val_samples: Size of the validation set when known (a run directory's counts).
     """
 
     series: dict[str, np.ndarray]
@@ -56,6 +57,7 @@ class History:
     loss_name: str | None = None
     stats: dict = field(default_factory=dict)
     spec: dict | None = None
+    val_samples: int | None = None
 
     @property
     def epochs(self) -> int:
@@ -139,6 +141,9 @@ def from_run_dir(path: Path) -> History:
         info = json.loads(info_path.read_text(encoding="utf-8"))
         history.num_classes = info.get("num_classes", history.num_classes)
         history.loss_name = info.get("loss")
+        val_counts = (info.get("counts") or {}).get("val")
+        if isinstance(val_counts, dict) and val_counts:
+            history.val_samples = int(sum(val_counts.values()))
     spec_path = path / "spec.yaml"
     if spec_path.exists():
         import yaml

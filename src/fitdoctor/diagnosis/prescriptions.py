@@ -122,6 +122,10 @@ def rank(finding: Finding, ctx: dict) -> list[str]:
         if ctx["l2"]:
             last("l2")
     elif finding.kind == "underfitting":
+        if finding.form == "blown_up":  # the learning rate broke the network: never raise it
+            order.remove("higher_lr")
+            order.insert(0, "lower_lr")
+            first("lower_lr", "better_init")
         if finding.form == "stuck_at_chance":
             first("better_init", "higher_lr", "normalize_inputs", "batchnorm")
             if ctx["zeros_init"]:

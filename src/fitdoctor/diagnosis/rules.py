@@ -4,6 +4,12 @@ Each rule reads a `History` and returns a `Finding` or None. Thresholds are name
 constants, chosen to be explainable: overfitting needs validation loss at least 3% above
 its best *and* at least 5% of the validation improvement given back, held at the end of
 training, beyond the curve's own noise, while training loss kept falling.
+
+Every rule works on a bare History dict. The class count and the loss name (the chance
+level, log(classes)) only sharpen a finding's form and remedies; they never decide whether
+a finding exists. "Diverged" is a rise after training had gone down (or NaN/inf), never a
+first epoch that is simply the highest. A problem that came and went (spikes early on)
+is a finding about the past (`evidence["ended"]`), ranked after what holds at the end.
 """
 
 from __future__ import annotations
@@ -25,19 +31,25 @@ MEMORISED_ACCURACY = 0.99  # training accuracy of a model that memorised its tra
 MEMORISED_RISE = 0.05
 BLOWUP_OF_CHANCE = 1.2  # a first epoch this far above chance, then flat at chance: the LR broke the net
 ABOVE_CHANCE = 1.03  # flat and worse than guessing uniformly: the network is broken, not just weak
+DEAD_FLAT = 0.001  # a loss that moves less than 0.1% over the last window: the network no longer learns
 EARLY_RISE = 0.05  # live early warning: validation loss 5% above its best ...
 EARLY_HELD = 2  # ... for the last 2 epochs, with no new best and training loss still falling
 STALL_EPOCHS = 3  # live early warning, quiet form: no new validation best for 3 epochs ...
 STALL_TRAIN_DROP = 0.10  # ... while training loss fell 10% more, and validation did not improve on the last epoch
+EARLY_WINDOW = 6  # the warning speaks of a start: at most 6 epochs after the best one (then the full rule decides)
 SPIKE_JUMP = 0.25
 UNSTABLE_SPIKES = 2
 UNSTABLE_OSCILLATION = 4.0
 UNSTABLE_AMPLITUDE = 0.05
+ZIGZAG_FLOOR = 0.01  # and each zigzag step 1% of all the loss travelled (bumps of 1e-3 after 2.4 are not)
 EXPLODE_FACTOR = 3.0
+EXPLODED_OF_REST = 100.0  # a first epoch 100x the median of the rest, after which the network learnt nothing
+NO_PROGRESS = 0.02  # training accuracy gained less than 2 points after epoch 2
 RISING_FACTOR = 1.15  # training loss ends 15% above its best and above its start: training is making it worse
-EXPLODED_OF_CHANCE = 10.0  # a cross-entropy 10x log(classes): the logits blew up
-EXPLODED_OF_MEDIAN = 100.0
+BLOWUP_SPIKE = 3.0  # one jump to 3x the best so far counts as two ordinary spikes
+RECENT_SPIKES = 0.25  # spikes in the last quarter of training (at least 5 epochs) are a problem now
 VAL_SPIKES = 3
+SPIKE_NOISE_FACTOR = 3.0  # a validation jump must also stand 3x above the curve's own epoch-to-epoch noise
 SPIKE_FLOOR = 0.05  # a spike must also move the loss by 5% of its starting value
 PLATEAU_DROP = 0.05  # less than 5% decrease over the last window = plateau
 IMPROVING_DROP = 0.02
@@ -53,6 +65,29 @@ def residual_noise(values: np.ndarray) -> float:
         return 0.0
     window = np.stack([values[:-2], values[1:-1], values[2:]])
     return float(np.median(np.abs(values[1:-1] - np.median(window, axis=0))))
+
+
+def val_resolution(h: History) -> dict | None:
+    """The smallest change of validation accuracy the validation set can resolve, and its size.
+
+    The size comes from the run directory when known, else from the steps of the validation
+    accuracy curve (`signals.count_from_steps`). None without a validation accuracy.
+
+    Example:
+        >>> from fitdoctor.diagnosis.history import from_dict
+        >>> val_resolution(from_dict({"val_accuracy": [0.81, 0.826, 0.842, 0.836, 0.85]}))["val_samples"]
+        500
+    """
+    vacc = h.get("val_accuracy")
+    if vacc is None or not np.isfinite(vacc).any():
+        return None
+    n, inferred = h.val_samples, False
+    if not n:
+        n, inferred = signals.count_from_steps(vacc), True
+    if not n:
+        return None
+    end = signals.end_value(vacc[np.isfinite(vacc)])
+    return {"val_samples": int(n), "val_samples_inferred": inferred, "val_resolution": signals.resolution(end, n)}
 
 
 def monitor(h: History) -> tuple[np.ndarray | None, np.ndarray | None, str]:
@@ -92,50 +127,25 @@ def diverged(h: History) -> Finding | None:
                 form="nan",
             )
     loss = h.get("loss")
-    chance = chance_loss(h)
-    if loss is not None and len(loss) >= 2:
-        worst = int(np.argmax(loss))
-        limit = max(EXPLODED_OF_CHANCE * chance if chance else 0.0, EXPLODED_OF_MEDIAN * float(np.median(loss)))
-        if loss[worst] > limit:
-            return Finding(
-                "diverged",
-                0.9,
-                worst + 1,
-                {
-                    "loss_max": float(loss[worst]),
-                    "max_epoch": worst + 1,
-                    "loss_median": float(np.median(loss)),
-                    "loss_end": float(loss[-1]),
-                },
-                form="exploded",
-            )
-    if loss is not None and chance and len(loss) >= MIN_EPOCHS and np.isfinite(loss).all():
-        end = signals.end_value(loss)
-        flat_above = end >= ABOVE_CHANCE * chance and abs(recent_drop(loss)) < 0.001
-        if (loss[0] > BLOWUP_OF_CHANCE * chance and end >= 0.95 * chance) or flat_above:
-            return Finding(
-                "diverged",
-                0.8,
-                1,
-                {"loss_first": float(loss[0]), "chance_loss": chance, "loss_end": end, "of_chance": end / chance},
-                form="blown_up",
-            )
+    exploded = _exploded_in_first_epoch(h)
+    if exploded is not None:
+        return exploded
     if loss is not None and len(loss) >= MIN_EPOCHS:
         best = int(np.argmin(loss))
-        if loss[-1] > EXPLODE_FACTOR * loss[best] and loss[-1] > 1.5 * loss[0]:
+        end = signals.end_value(loss)
+        if end > EXPLODE_FACTOR * loss[best] and end > 1.5 * loss[0]:
             return Finding(
                 "diverged",
                 0.85,
                 best + 2,
                 {
                     "loss_best": float(loss[best]),
-                    "loss_end": float(loss[-1]),
-                    "growth_factor": float(loss[-1] / max(loss[best], 1e-12)),
+                    "loss_end": end,
+                    "growth_factor": float(end / max(loss[best], 1e-12)),
                     "best_epoch": best + 1,
                 },
                 form="exploding",
             )
-        end = signals.end_value(loss)
         if np.isfinite(loss).all() and end > RISING_FACTOR * loss[best] and end > loss[0]:
             evidence = {
                 "loss_best": float(loss[best]),
@@ -146,6 +156,32 @@ def diverged(h: History) -> Finding | None:
             }
             return Finding("diverged", 0.75, best + 2, evidence, form="rising")
     return None
+
+
+def _exploded_in_first_epoch(h: History) -> Finding | None:
+    """The loss blew up inside epoch 1 (its mean is 100x the rest) and the network learnt nothing after.
+
+    A first epoch that is simply the highest is normal (a memorising network falls four orders of
+    magnitude): what marks the blow-up is that nothing was learnt afterwards, training accuracy
+    flat and low (or, without accuracy, the loss no lower at the end than at epoch 2).
+    """
+    loss = h.get("loss")
+    if loss is None or len(loss) < MIN_EPOCHS or not np.isfinite(loss).all():
+        return None
+    rest = float(np.median(loss[1:]))
+    if not loss[0] > EXPLODED_OF_REST * max(rest, 1e-12):
+        return None
+    acc = h.get("accuracy")
+    end = signals.end_value(loss)
+    if acc is not None and np.isfinite(acc).all():
+        acc_end = signals.end_value(acc)
+        learnt = acc_end >= LOW_TRAIN_ACCURACY or acc_end - float(acc[1]) >= NO_PROGRESS
+    else:
+        learnt = end < 0.5 * float(loss[1])
+    if learnt:
+        return None
+    evidence = {"loss_first": float(loss[0]), "loss_median_after": rest, "loss_end": end}
+    return Finding("diverged", 0.85, 1, evidence, form="exploded")
 
 
 def overfitting(h: History) -> Finding | None:
@@ -195,7 +231,8 @@ def overfitting(h: History) -> Finding | None:
         evidence.update(
             {"val_accuracy_at_best": acc_best, "val_accuracy_end": acc_end, "val_accuracy_max": float(np.max(vacc))}
         )
-        if acc_end >= acc_best - 0.005:
+        resolved = val_resolution(h)
+        if acc_end >= acc_best - max(0.005, resolved["val_resolution"] if resolved else 0.0):
             form = "overconfidence"
     return Finding("overfitting", min(confidence, 0.99), best + 2, evidence, form=form)
 
@@ -203,9 +240,9 @@ def overfitting(h: History) -> Finding | None:
 def early_overfitting(h: History) -> Finding | None:
     """The live early warning: validation stops improving while training loss keeps falling.
 
-    Two forms, checked after each epoch by the FitDoctor callback next to the full rules, so it
-    can flag (and stop) within a few epochs of the best one; on a finished history the full
-    `overfitting` rule decides:
+    Part of every diagnosis (the FitDoctor callback runs the same diagnosis after each epoch), so
+    live and offline agree; it speaks only of the first `EARLY_WINDOW` epochs after the best one,
+    after which the full `overfitting` rule decides. Two forms:
     - `early`: validation loss 5% above its best on each of the last two epochs;
     - `stalled`: no new validation best for 3 epochs, training loss down 10% more since that
       best, and the last epoch no better than the one before (the gap is opening now).
@@ -222,7 +259,7 @@ def early_overfitting(h: History) -> Finding | None:
     best = int(np.argmin(val))
     since = len(val) - 1 - best
     vmin = float(val[best])
-    if since < EARLY_HELD or vmin <= 0 or not np.isfinite(train[[best, -1]]).all():
+    if not EARLY_HELD <= since <= EARLY_WINDOW or vmin <= 0 or not np.isfinite(train[[best, -1]]).all():
         return None
     train_change = float(train[-1] / train[best] - 1) if train[best] else 0.0
     if val[-EARLY_HELD:].min() >= (1 + EARLY_RISE) * vmin and train[-1] < train[best]:
@@ -243,28 +280,54 @@ def early_overfitting(h: History) -> Finding | None:
     return Finding("overfitting", 0.6 if form == "early" else 0.5, best + 2, evidence, form=form)
 
 
+def _val_jumps(val: np.ndarray) -> list[int]:
+    """Epochs (0-based) where validation loss jumps 25% above the epoch before, beyond its own noise.
+
+    A small validation set makes a low validation loss move by 25% from one epoch to the next
+    as sampling noise: a jump counts only if it also stands `SPIKE_NOISE_FACTOR` times above the
+    curve's typical epoch-to-epoch movement and moves the loss by 5% of its starting value.
+    """
+    step = np.diff(val)
+    floor = max(SPIKE_FLOOR * abs(float(val[0])), SPIKE_NOISE_FACTOR * residual_noise(val))
+    return [int(i) + 1 for i in np.flatnonzero((val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (step > floor))]
+
+
+def _epochs_text(epochs: list[int]) -> str:
+    """1-based epochs as a short range: [7, 8, 11] -> "7-11"."""
+    return str(epochs[0]) if epochs[0] == epochs[-1] else f"{epochs[0]}-{epochs[-1]}"
+
+
 def unstable(h: History) -> Finding | None:
+    """Spikes or zigzag in the training loss, or repeated jumps of the validation loss beyond its noise.
+
+    Spikes that all lie before the last quarter of training (at least 5 epochs), with no zigzag
+    in the second half, are a problem that came and went: the finding says so
+    (`evidence["ended"]`) and ranks after what holds at the end.
+    """
     loss = h.get("loss")
     if loss is None or len(loss) < 2 * MIN_EPOCHS:
         return None
+    n = len(loss)
     floor = SPIKE_FLOOR * float(abs(loss[0]))
     jumps = [e for e in signals.spikes(loss, SPIKE_JUMP, floor) if e >= 2]
+    best_before = np.minimum.accumulate(loss)
+    blowups = [e for e in jumps if loss[e] > BLOWUP_SPIKE * best_before[e - 1]]
     val = h.get("val_loss")
-    val_jumps = []
-    if val is not None and len(val) == len(loss) and np.isfinite(val).all():
-        step = np.diff(val)
-        val_jumps = [
-            int(i) + 1
-            for i in np.flatnonzero((val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (step > SPIKE_FLOOR * abs(val[0])))
-        ]
+    val_jumps = _val_jumps(val) if val is not None and len(val) == n and np.isfinite(val).all() else []
     osc = signals.oscillation(loss)
-    half = loss[len(loss) // 2 :]
-    amplitude = float(np.median(np.abs(np.diff(half))) / max(float(np.median(np.abs(half))), 1e-12))
-    zigzag = osc >= UNSTABLE_OSCILLATION and amplitude >= UNSTABLE_AMPLITUDE
-    if len(jumps) < UNSTABLE_SPIKES and not zigzag and len(val_jumps) < VAL_SPIKES:
+    half = loss[n // 2 :]
+    step = float(np.median(np.abs(np.diff(half))))
+    amplitude = step / max(float(np.median(np.abs(half))), 1e-12)
+    travelled = float(np.nanmax(loss) - np.nanmin(loss))
+    zigzag = osc >= UNSTABLE_OSCILLATION and amplitude >= UNSTABLE_AMPLITUDE and step >= ZIGZAG_FLOOR * travelled
+    spike_count = len(jumps) + len(blowups)
+    if spike_count < UNSTABLE_SPIKES and not zigzag and len(val_jumps) < VAL_SPIKES:
         return None
     confidence = min(0.95, 0.55 + 0.1 * max(len(jumps), len(val_jumps)) + (0.2 if zigzag else 0.0))
-    form = "spikes" if len(jumps) >= UNSTABLE_SPIKES else ("zigzag" if zigzag else "val_spikes")
+    form = "spikes" if spike_count >= UNSTABLE_SPIKES else ("zigzag" if zigzag else "val_spikes")
+    marks = jumps if form == "spikes" else (val_jumps if form == "val_spikes" else [])
+    recent = n - max(5, int(RECENT_SPIKES * n))
+    ended = form != "zigzag" and not zigzag and bool(marks) and max(marks) < recent
     first = (jumps or val_jumps or [None])[0]
     evidence = {
         "spike_epochs": [e + 1 for e in jumps][:20],
@@ -273,7 +336,11 @@ def unstable(h: History) -> Finding | None:
         "amplitude": amplitude,
         "val_spike_epochs": [e + 1 for e in val_jumps][:20],
         "val_spikes": len(val_jumps),
+        "ended": ended,
     }
+    if ended:
+        evidence["epochs"] = _epochs_text([e + 1 for e in marks])
+        evidence["calm_epochs"] = n - 1 - max(marks)
     return Finding("unstable", confidence, None if first is None else first + 1, evidence, form=form)
 
 
@@ -288,6 +355,13 @@ def recent_drop(values: np.ndarray) -> float:
 
 
 def underfitting(h: History) -> Finding | None:
+    """Bad on training (and on validation): training accuracy low, or the loss high, and no longer falling.
+
+    Whether it fires depends on the curves alone: training accuracy under 80% when there is an
+    accuracy series, else a training loss still above 60% of where it started. The chance level
+    (known class count and cross-entropy loss) only names the form: `stuck_at_chance`, or
+    `blown_up` when the first epoch sat far above chance (the learning rate broke the network).
+    """
     train, val, kind = monitor(h)
     if train is None or len(train) < MIN_EPOCHS:
         return None
@@ -307,21 +381,23 @@ def underfitting(h: History) -> Finding | None:
     dead = _dead_units(h)
     if dead is not None:
         evidence["dead_relu_fraction"] = dead
-    stuck = (chance is not None and tend >= CHANCE_STUCK * chance) or (
-        acc_end is not None and h.num_classes and acc_end <= 1.5 / h.num_classes
-    )
-    if stuck and drop < PLATEAU_DROP:
-        return Finding("underfitting", 0.95, None, evidence, form="stuck_at_chance")
-    if chance is not None:
-        high = tend > HIGH_LOSS_OF_CHANCE * chance
-    elif acc_end is not None:
+    if acc_end is not None:
         high = acc_end < LOW_TRAIN_ACCURACY
     else:
         high = kind == "loss" and tend > 0.6 * t0
     if not high or drop >= PLATEAU_DROP:
         return None
+    if chance is not None and tend >= CHANCE_STUCK * chance:
+        blown = t0 > BLOWUP_OF_CHANCE * chance or (tend >= ABOVE_CHANCE * chance and abs(drop) < DEAD_FLAT)
+        evidence["loss_first"] = t0
+        return Finding("underfitting", 0.95, None, evidence, form="blown_up" if blown else "stuck_at_chance")
     form = "high_loss"
-    if acc_end is not None and vacc_end is not None and vacc_end > acc_end + 0.02:
+    resolved = val_resolution(h)
+    if (
+        acc_end is not None
+        and vacc_end is not None
+        and vacc_end > acc_end + max(0.02, resolved["val_resolution"] if resolved else 0.0)
+    ):
         form = "regularised"
     elif chance is None and acc_end is None:
         form = "loss_not_falling"

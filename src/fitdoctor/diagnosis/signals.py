@@ -91,3 +91,43 @@ def epochs_to_plateau(values: np.ndarray) -> int | None:
     q = d_last / d_prev
     windows = np.log(0.1) / np.log(q)
     return int(np.clip(np.ceil(windows * w), w, 10 * n))
+
+
+def count_from_steps(values: np.ndarray, max_count: int = 200_000) -> int | None:
+    """How many samples an accuracy curve was measured on, read from its steps (None when unclear).
+
+    An accuracy over n samples is always k/n: the curve's distinct values sit on a grid of step
+    1/n. The smallest n (up to 6 times the one the smallest step suggests) for which every value
+    is a whole number of steps, within float32 rounding, is the answer; fewer than 4 distinct
+    values, or weighted metrics that are no such fraction, give None.
+
+    Example:
+        >>> count_from_steps(np.array([0.81, 0.826, 0.842, 0.836, 0.85]))
+        500
+    """
+    finite = values[np.isfinite(values)]
+    distinct = np.unique(np.round(finite, 7))
+    if len(distinct) < 4 or distinct[0] < 0 or distinct[-1] > 1:
+        return None
+    step = float(np.min(np.diff(distinct)))
+    if step <= 0:
+        return None
+    for multiple in range(1, 7):
+        n = int(round(multiple / step))
+        if n < 2 or n > max_count:
+            return None
+        scaled = distinct * n
+        if np.all(np.abs(scaled - np.round(scaled)) < 0.02 + 2e-7 * n):
+            return n
+    return None
+
+
+def resolution(accuracy: float, n: int) -> float:
+    """The smallest change in an accuracy measured on n samples that is not sampling noise: 2 standard errors.
+
+    Example:
+        >>> round(resolution(0.95, 500), 4)
+        0.0195
+    """
+    p = min(max(accuracy, 1.0 / n), 1 - 1.0 / n)
+    return 2.0 * float(np.sqrt(p * (1 - p) / n))

@@ -39,6 +39,7 @@ def summarise(f: Finding, lang: str) -> str:
             "acc": _num(ev.get("accuracy_end")),
             "val_acc": _num(ev.get("val_accuracy_end")),
             "drop": _pct(1 - ev["train_end"] / ev["train_start"]) if ev["train_start"] else "0",
+            "loss_first": _num(ev.get("loss_first")),
         }
         key = f.form
         if key == "high_loss" and ev.get("chance_loss") is None:
@@ -54,6 +55,9 @@ def summarise(f: Finding, lang: str) -> str:
             more=ev["epochs_more"],
         )
     if f.kind == "unstable":
+        if ev.get("ended"):
+            n = ev["val_spikes"] if f.form == "val_spikes" else ev["spikes"]
+            return t("summary.unstable.ended", lang, epochs=ev["epochs"], n=n, calm=ev["calm_epochs"])
         if f.form == "val_spikes":
             spikes = ", ".join(str(e) for e in ev["val_spike_epochs"][:6])
             return t("summary.unstable.val_spikes", lang, n=ev["val_spikes"], epochs=spikes)
@@ -73,20 +77,12 @@ def summarise(f: Finding, lang: str) -> str:
                 loss_end=_num(ev["loss_end"]),
                 loss_start=_num(ev["loss_start"]),
             )
-        if f.form == "blown_up":
-            return t(
-                "summary.diverged.blown_up",
-                lang,
-                loss_first=_num(ev["loss_first"]),
-                chance=_num(ev["chance_loss"]),
-                loss_end=_num(ev["loss_end"]),
-            )
         if f.form == "exploded":
             return t(
                 "summary.diverged.exploded",
                 lang,
-                loss_max=_num(ev["loss_max"]),
-                epoch=ev["max_epoch"],
+                loss_first=_num(ev["loss_first"]),
+                loss_after=_num(ev["loss_median_after"]),
                 loss_end=_num(ev["loss_end"]),
             )
         return t(
@@ -110,6 +106,17 @@ def summarise(f: Finding, lang: str) -> str:
     return t("summary.insufficient_data", lang, epochs=ev.get("epochs", 0))
 
 
+def after_past(primary: str, past: Finding, lang: str) -> str:
+    """The primary summary, preceded by a problem that came and went ("Unstable early on (epochs 7-11), then: ...")."""
+    return t(
+        "summary.after_past",
+        lang,
+        past=t(f"verdict.{past.kind}", lang).capitalize(),
+        epochs=past.evidence["epochs"],
+        summary=primary,
+    )
+
+
 def notes_for(h: History, findings: list[Finding], lang: str) -> list[str]:
     """Notes that qualify the verdict: no validation curve, a noisy one, loss vs accuracy."""
     notes = []
@@ -123,4 +130,8 @@ def notes_for(h: History, findings: list[Finding], lang: str) -> list[str]:
         notes.append(t("note.noisy_validation", lang, noise=_pct(noisy["val_noise"])))
     if any(f.kind == "overfitting" and f.form == "overconfidence" for f in findings):
         notes.append(t("note.loss_vs_accuracy", lang))
+    resolved = rules.val_resolution(h)
+    if resolved:
+        key = "note.resolution_inferred" if resolved["val_samples_inferred"] else "note.resolution"
+        notes.append(t(key, lang, points=f"{resolved['val_resolution'] * 100:.1f}", n=resolved["val_samples"]))
     return notes

@@ -57,8 +57,13 @@ margin:-6px 0 18px;font-size:14px}
 .fitdoctor.compact section{padding:10px 14px;margin-bottom:10px}.fitdoctor.compact h2{font-size:15px;margin:0 0 6px}
 .fitdoctor.compact .card b{font-size:18px}.fitdoctor .charts{display:flex;gap:8px;flex-wrap:wrap}
 """
-STORY_COLOR = {"fixed": "#2e7d32", "improved": "#2f6db5", "not_improved": "#555", "kept_original": "#555",
-               "in_progress": "#555"}
+STORY_COLOR = {
+    "fixed": "#2e7d32",
+    "improved": "#2f6db5",
+    "not_improved": "#555",
+    "kept_original": "#555",
+    "in_progress": "#555",
+}
 
 
 def _data_uri(png: bytes) -> str:
@@ -131,7 +136,7 @@ def _banner(p: _Page, d) -> None:
     confidence = p.t("html.confidence", confidence=f"{d.primary.confidence:.2f}")
     p.parts.append(
         f'<div class="banner" style="background:{color}"><h1>{p.t("verdict." + d.verdict)}</h1>'
-        f"<p>{html.escape(d.primary.summary)}</p><p class=\"confidence\">{confidence}</p></div>"
+        f'<p>{html.escape(d.primary.summary)}</p><p class="confidence">{confidence}</p></div>'
     )
 
 
@@ -482,7 +487,8 @@ def live_card(history: dict, d, found: list, flagged: dict, epoch: int, stopped:
         text += f"<br>{html.escape(stopped)}"
     p.parts.append(f'<div class="banner" style="background:{color}"><h1>{head}</h1><p>{text}</p></div>')
     others = "".join(
-        f"<li>{p.t('live.flagged', verdict=t('verdict.' + kind, p.lang), epoch=at)}</li>" for kind, at in flagged.items()
+        f"<li>{p.t('live.flagged', verdict=t('verdict.' + kind, p.lang), epoch=at)}</li>"
+        for kind, at in flagged.items()
     )
     if others:
         p.parts.append(f'<ul class="note">{others}</ul>')

@@ -81,7 +81,8 @@ def chart(
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
         f'viewBox="0 0 {width} {height}" role="img" aria-label="{html.escape(labels["title"])}" '
         'style="font-family:system-ui,sans-serif;font-size:10px">',
-        f'<text x="{left}" y="12" font-size="11" font-weight="600" fill="#1d2330">{html.escape(labels["title"])}</text>',
+        f'<text x="{left}" y="12" font-size="11" font-weight="600" fill="#1d2330">'
+        f"{html.escape(labels['title'])}</text>",
         f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}" stroke="#c9ced8"/>',
         f'<text x="{left - 4}" y="{top + 4}" text-anchor="end" fill="#5a6272">{_tick(high)}</text>',
         f'<text x="{left - 4}" y="{top + plot_h}" text-anchor="end" fill="#5a6272">{_tick(low)}</text>',
@@ -99,9 +100,7 @@ def chart(
     for values_, color, name in reversed(series):
         points = " ".join(f"{x(i + 1):.1f},{y(v):.1f}" for i, v in enumerate(values_) if v is not None)
         parts.append(f'<polyline points="{points}" fill="none" stroke="{color}" stroke-width="1.8"/>')
-        parts.append(
-            f'<text x="{legend_x}" y="12" text-anchor="end" fill="{color}">{html.escape(name)}</text>'
-        )
+        parts.append(f'<text x="{legend_x}" y="12" text-anchor="end" fill="{color}">{html.escape(name)}</text>')
         legend_x -= 7 * len(name) + 10
     parts.append("</svg>")
     return "".join(parts)

@@ -29,20 +29,13 @@ WATCHED = ("overfitting", "underfitting", "unstable", "diverged")
 
 
 def live_findings(diagnosis) -> list:
-    """The findings worth flagging during training: the engine's, plus the early overfitting warning.
+    """The findings worth flagging during training: the diagnosis's own, of the watched kinds, present now.
 
-    A pure function of the diagnosis (and its history), so benchmarks can replay it on saved histories.
+    A pure function of the diagnosis, which already holds the early overfitting warning (see
+    `fitdoctor.diagnosis.engine.find`): what the callback flags at an epoch is what
+    `fitdoctor diagnose` says of the history up to that epoch.
     """
-    from fitdoctor.diagnosis import rules
-    from fitdoctor.diagnosis.summaries import summarise
-
-    found = [f for f in diagnosis.findings if f.kind in WATCHED]
-    if diagnosis.history is not None and not any(f.kind == "overfitting" for f in found):
-        early = rules.early_overfitting(diagnosis.history)
-        if early is not None:
-            early.summary = summarise(early, diagnosis.lang)
-            found.append(early)
-    return found
+    return [f for f in diagnosis.findings if f.kind in WATCHED and not f.evidence.get("ended")]
 
 
 class FitDoctor(keras.callbacks.Callback):
