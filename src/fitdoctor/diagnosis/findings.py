@@ -9,6 +9,17 @@ from dataclasses import asdict, dataclass, field
 
 VERDICTS = ("diverged", "insufficient_data", "unstable", "overfitting", "underfitting", "still_improving", "good_fit")
 PRIORITY = {kind: i for i, kind in enumerate(VERDICTS)}
+# What a verdict says about the training, coarsely: metadata (class count, loss name) may change a
+# finding's form but never its family. Still improving is underfitting's mild case: train longer.
+FAMILY = {
+    "diverged": "broken",
+    "unstable": "broken",
+    "overfitting": "overfitting",
+    "underfitting": "underfitting",
+    "still_improving": "underfitting",
+    "good_fit": "fine",
+    "insufficient_data": "insufficient_data",
+}
 
 
 @dataclass

@@ -1,9 +1,11 @@
 """Load training histories from every form people have them in.
 
 A Keras History dict as JSON, a `CSVLogger` CSV, a fitdoctor run directory, a
-`keras.callbacks.History` object, or an OverfitGuard-style JSON (`train_metric` and
-`monitor_metric` name the series). Series names are normalised (`acc` -> `accuracy`,
-`train_loss` -> `loss`); NaN and inf are kept, since they are evidence.
+`keras.callbacks.History` object, an OverfitGuard-style JSON (`train_metric` and
+`monitor_metric` name the series), PyTorch Lightning's `metrics.csv`, the Hugging Face
+Trainer's `trainer_state.json` and TensorBoard event folders (see `formats`). Series names
+are normalised (`acc` -> `accuracy`, `train_loss` -> `loss`, `eval_loss` -> `val_loss`);
+NaN and inf are kept, since they are evidence.
 """
 
 from __future__ import annotations
@@ -34,6 +36,10 @@ ALIASES = {
     "binary_accuracy": "accuracy",
     "val_binary_accuracy": "val_accuracy",
     "learning_rate": "lr",
+    "eval_loss": "val_loss",
+    "eval_accuracy": "val_accuracy",
+    "eval_acc": "val_accuracy",
+    "val_acc_epoch": "val_accuracy",
 }
 
 
@@ -86,6 +92,10 @@ def from_dict(data: dict, source: str = "<object>") -> History:
     """
     if "history" in data and isinstance(data["history"], dict):
         data = {**data["history"], **{k: v for k, v in data.items() if k != "history"}}
+    if isinstance(data.get("log_history"), list):
+        from fitdoctor.diagnosis.formats import from_trainer_state
+
+        data = from_trainer_state(data, source)
     renames = {}
     if "train_metric" in data or "monitor_metric" in data:
         for key, target in (("train_metric", "loss"), ("monitor_metric", "val_loss")):
@@ -120,7 +130,9 @@ def from_csv(path: Path) -> History:
         rows = list(csv.DictReader(f))
     if not rows:
         raise UserError(f"'{path}' has no rows. Pass a CSVLogger file with at least one epoch.")
-    columns = {name: [row.get(name) for row in rows] for name in rows[0] if name}
+    from fitdoctor.diagnosis.formats import grouped_rows
+
+    columns = grouped_rows(rows) or {name: [row.get(name) for row in rows] for name in rows[0] if name}
     return from_dict(columns, str(path))
 
 
@@ -180,8 +192,21 @@ def load_history(source) -> History:
     path = Path(os.fspath(source))
     if not path.exists():
         raise UserError(f"'{path}' does not exist. Pass a history JSON, a CSVLogger CSV or a run directory.")
+    from fitdoctor.diagnosis import formats
+
     if path.is_dir():
+        for name in ("metrics.csv", "trainer_state.json"):  # a Lightning or Hugging Face run folder
+            if (path / name).is_file() and not (path / "history.json").exists():
+                return load_history(path / name)
+        if (
+            not (path / "history.json").exists()
+            and not (path / "history.csv").exists()
+            and formats.find_tensorboard(path)
+        ):
+            return from_dict(formats.from_tensorboard(path), str(path))
         return from_run_dir(path)
+    if formats.find_tensorboard(path):
+        return from_dict(formats.from_tensorboard(path), str(path))
     if path.suffix.lower() in (".csv", ".log", ".tsv"):
         return from_csv(path)
     return from_json(path)

@@ -49,7 +49,7 @@ RISING_FACTOR = 1.15  # training loss ends 15% above its best and above its star
 BLOWUP_SPIKE = 3.0  # one jump to 3x the best so far counts as two ordinary spikes
 RECENT_SPIKES = 0.25  # spikes in the last quarter of training (at least 5 epochs) are a problem now
 VAL_SPIKES = 3
-SPIKE_NOISE_FACTOR = 3.0  # a validation jump must also stand 3x above the curve's own epoch-to-epoch noise
+SPIKE_NOISE_FACTOR = 3.0  # a validation jump must also stand 3 robust sd above the curve's epoch-to-epoch noise
 SPIKE_FLOOR = 0.05  # a spike must also move the loss by 5% of its starting value
 PLATEAU_DROP = 0.05  # less than 5% decrease over the last window = plateau
 IMPROVING_DROP = 0.02
@@ -280,16 +280,25 @@ def early_overfitting(h: History) -> Finding | None:
     return Finding("overfitting", 0.6 if form == "early" else 0.5, best + 2, evidence, form=form)
 
 
-def _val_jumps(val: np.ndarray) -> list[int]:
-    """Epochs (0-based) where validation loss jumps 25% above the epoch before, beyond its own noise.
+def _val_jumps(h: History, val: np.ndarray) -> list[int]:
+    """Epochs (0-based) where validation loss jumps 25% above the epoch before, beyond noise.
 
-    A small validation set makes a low validation loss move by 25% from one epoch to the next
-    as sampling noise: a jump counts only if it also stands `SPIKE_NOISE_FACTOR` times above the
-    curve's typical epoch-to-epoch movement and moves the loss by 5% of its starting value.
+    A low validation loss on a few hundred images is carried by the handful of images the model
+    gets wrong, so it moves by 25% from one epoch to the next as noise. A jump counts only if it
+    also moves the loss by 5% of its starting value and either
+    - validation accuracy fell at that epoch by more than the validation set can resolve
+      (`val_resolution`), or
+    - its log-ratio stands `SPIKE_NOISE_FACTOR` robust standard deviations (1.4826 x the median
+      absolute deviation of all epoch-to-epoch log-ratios) above the curve's usual movement.
     """
-    step = np.diff(val)
-    floor = max(SPIKE_FLOOR * abs(float(val[0])), SPIKE_NOISE_FACTOR * residual_noise(val))
-    return [int(i) + 1 for i in np.flatnonzero((val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (step > floor))]
+    ratios = np.diff(np.log(np.maximum(val, 1e-12)))
+    spread = 1.4826 * float(np.median(np.abs(ratios - np.median(ratios))))
+    beyond = ratios > SPIKE_NOISE_FACTOR * spread
+    vacc, resolved = h.get("val_accuracy"), val_resolution(h)
+    if vacc is not None and resolved and len(vacc) == len(val):
+        beyond |= (vacc[:-1] - vacc[1:]) > resolved["val_resolution"]
+    jump = (val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (np.diff(val) > SPIKE_FLOOR * abs(float(val[0])))
+    return [int(i) + 1 for i in np.flatnonzero(jump & beyond)]
 
 
 def _epochs_text(epochs: list[int]) -> str:
@@ -313,7 +322,7 @@ def unstable(h: History) -> Finding | None:
     best_before = np.minimum.accumulate(loss)
     blowups = [e for e in jumps if loss[e] > BLOWUP_SPIKE * best_before[e - 1]]
     val = h.get("val_loss")
-    val_jumps = _val_jumps(val) if val is not None and len(val) == n and np.isfinite(val).all() else []
+    val_jumps = _val_jumps(h, val) if val is not None and len(val) == n and np.isfinite(val).all() else []
     osc = signals.oscillation(loss)
     half = loss[n // 2 :]
     step = float(np.median(np.abs(np.diff(half))))
