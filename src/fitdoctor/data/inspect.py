@@ -1,8 +1,10 @@
 """`fitdoctor data inspect`: what is in a dataset folder, and what is wrong with it.
 
-Read-only. Every file is decoded; the report lists classes and counts, sizes and modes,
-unusable files with their reason, exact and near duplicates, duplicates that carry
-different labels, class imbalance, and (for a split folder) leakage between splits.
+Read-only. Every file is decoded as a viewer shows it (EXIF orientation applied); the report
+lists classes and counts, formats and modes, a size and aspect summary, files rotated by their
+EXIF tag only and animated files, unusable files with their reason, exact and near duplicates,
+duplicates that carry different labels, class imbalance, and (for a split folder) leakage
+between splits.
 """
 
 from __future__ import annotations
@@ -35,6 +37,9 @@ class Inspection:
     total_bytes: int
     files: int
     imbalance: float | None
+    geometry: dict = field(default_factory=dict)
+    rotated: list[str] = field(default_factory=list)
+    animated: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -44,6 +49,43 @@ class Inspection:
 def _groups_as_paths(groups: list[list[int]], s: Scan, usable: list[int]) -> list[list[str]]:
     out = [sorted(s.files[usable[i]].record.path for i in g) for g in groups]
     return sorted(out)
+
+
+ODD_ASPECT = 3.0  # a long side 3x the short one: squashing or cropping it to a square loses a lot
+
+
+def geometry(recs) -> dict:
+    """Short side, long side and aspect ratio (long / short) of the usable images: min, median, max.
+
+    Example:
+        >>> from fitdoctor.data.images import FileRecord
+        >>> geometry([FileRecord("a", width=4000, height=3000), FileRecord("b", width=640, height=640)])["aspect"]
+        {'min': 1.0, 'median': 1.17, 'max': 1.33}
+    """
+    import numpy as np
+
+    if not recs:
+        return {}
+    w = np.array([r.width for r in recs], float)
+    h = np.array([r.height for r in recs], float)
+    short, long = np.minimum(w, h), np.maximum(w, h)
+    aspect = long / np.maximum(short, 1)
+
+    def summary(values, digits=0):
+        return {
+            k: round(float(f(values)), digits) if digits else int(f(values))
+            for k, f in (("min", np.min), ("median", np.median), ("max", np.max))
+        }
+
+    return {
+        "short_side": summary(short),
+        "long_side": summary(long),
+        "aspect": summary(aspect, 2),
+        "portrait": int((h > w).sum()),
+        "landscape": int((w > h).sum()),
+        "square": int((w == h).sum()),
+        "odd_aspect": int((aspect >= ODD_ASPECT).sum()),
+    }
 
 
 def analyse(s: Scan) -> Inspection:
@@ -96,6 +138,9 @@ def analyse(s: Scan) -> Inspection:
         total_bytes=sum(f.record.bytes for f in s.files),
         files=len(s.files),
         imbalance=imbalance,
+        geometry=geometry(recs),
+        rotated=sorted(r.path for r in recs if r.orientation != 1),
+        animated=sorted(r.path for r in recs if r.frames > 1),
         warnings=warnings,
     )
 
@@ -135,8 +180,25 @@ def render(ins: Inspection, limit: int = 10) -> str:
             lines.append(f"  {split}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     else:
         lines.append("  classes: " + ", ".join(f"{k} {v}" for k, v in ins.classes.items()))
-    lines.append("  sizes: " + ", ".join(f"{k} ({v})" for k, v in list(ins.sizes.items())[:5]))
+    g = ins.geometry
+    if g:
+        lines.append(
+            f"  sizes: {len(ins.sizes)} distinct; short side {g['short_side']['min']}-{g['short_side']['max']} px "
+            f"(median {g['short_side']['median']}), long side {g['long_side']['min']}-{g['long_side']['max']} px; "
+            f"aspect {g['aspect']['min']}-{g['aspect']['max']} (median {g['aspect']['median']}); "
+            f"{g['landscape']} landscape, {g['portrait']} portrait, {g['square']} square"
+        )
+    lines.append("  formats: " + ", ".join(f"{k} ({v})" for k, v in ins.formats.items()))
     lines.append("  modes: " + ", ".join(f"{k} ({v})" for k, v in ins.modes.items()))
+    if ins.rotated:
+        lines.append(
+            f"  rotated by their EXIF tag only: {len(ins.rotated)} files (shown, checked and trained upright, "
+            "as a photo viewer shows them)"
+        )
+    if ins.animated:
+        lines.append(f"  animated files: {len(ins.animated)} (their first frame is used)")
+    if g.get("odd_aspect"):
+        lines.append(f"  odd aspect (long side {ODD_ASPECT:g}x the short one or more): {g['odd_aspect']} files")
     sections = [
         ("Unusable files", [f"{p['path']}: {p['reason']}" for p in ins.problems]),
         ("Exact duplicates", [" = ".join(g) for g in ins.duplicates]),

@@ -1,8 +1,10 @@
 """A split folder -> Keras-ready `tf.data` datasets, with class names, counts and weights.
 
-Images are decoded once with Pillow (the decoder `inspect` checked them with), resized,
-and kept as uint8 arrays; later epochs never decode again. A folder that would not fit in
-`max_memory_bytes` streams from disk instead and is cached to a file after the first epoch.
+Images are decoded once with Pillow (the decoder `inspect` checked them with) as a viewer
+shows them (`upright.viewer_pixels`: EXIF orientation, first frame, 16-bit, CMYK and alpha
+handled; large JPEGs decoded at a reduced scale in draft mode), resized, and kept as uint8
+arrays; later epochs never decode again. A folder whose decoded images would exceed
+`max_memory_bytes` is refused with a clear error (there is no streaming mode yet).
 TensorFlow is imported only when datasets are built.
 """
 
@@ -81,11 +83,13 @@ class SplitData:
 def _decode(args: tuple[str, list[str], tuple[int, int], str]) -> np.ndarray:
     from PIL import Image
 
+    from fitdoctor.data.upright import viewer_pixels
+
     root, rels, size, mode = args
     out = []
     for rel in rels:
         with Image.open(os.path.join(root, rel)) as im:
-            im = im.convert(mode)
+            im = viewer_pixels(im, mode, draft=(size[1], size[0]))
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             arr = np.asarray(im, dtype=np.uint8)

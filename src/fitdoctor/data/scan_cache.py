@@ -24,9 +24,9 @@ from pathlib import Path
 
 from fitdoctor.data.images import FileRecord, stamp
 
-VERSION = 2  # bump when check_file's findings change
+VERSION = 3  # bump when check_file's findings change
 RACY_SECONDS = 2.0
-FIELDS = ("bytes", "sha256", "problem", "width", "height", "mode", "format", "dhash", "vhash")
+FIELDS = ("bytes", "sha256", "problem", "width", "height", "mode", "format", "dhash", "vhash", "orientation", "frames")
 
 
 def cache_dir() -> Path:

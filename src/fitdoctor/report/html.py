@@ -305,13 +305,15 @@ def _mistakes(p: _Page, worst: list[dict], data_dir: Path | None) -> None:
     import numpy as np
     from PIL import Image
 
+    from fitdoctor.data.upright import viewer_pixels
+
     images, captions = [], []
     for w in worst[:16]:
         path = data_dir / w.get("path", "")
         if not w.get("path") or not path.is_file():
             continue
         with Image.open(path) as im:
-            images.append(np.asarray(im.convert("L" if im.mode in ("L", "1", "P") else "RGB")))
+            images.append(np.asarray(viewer_pixels(im, "L" if im.mode in ("L", "1", "I;16", "I") else "RGB")))
         captions.append(
             t("html.mistake_caption", p.lang, true=w["true"], predicted=w["predicted"]) + f"\n{w['loss']:.2f}"
         )
