@@ -127,3 +127,26 @@ def test_inspect_reports_rotated_and_animated_files_and_sizes(tmp_path):
 
     text = render(ins)
     assert "rotated by their EXIF tag only: 2 files" in text and "animated files: 1 (their first frame is used)" in text
+
+
+@pytest.mark.parametrize(
+    ("resize", "expected_left_column"),
+    [("squash", "dot"), ("crop", "bar only"), ("pad", "black")],
+)
+def test_resize_modes_follow_keras(tmp_path, resize, expected_left_column):
+    """A 120x40 picture to 40x40: squash keeps the whole width, crop keeps the centre, pad adds black bands."""
+    arr = np.full((40, 120, 3), 230, np.uint8)
+    arr[:8] = (20, 20, 160)  # the bar across the top
+    arr[16:24, 0:6] = (200, 30, 30)  # a dot at the far left
+    for split in ("train", "val"):
+        for label in ("a", "b"):
+            (tmp_path / split / label).mkdir(parents=True, exist_ok=True)
+            Image.fromarray(arr).save(tmp_path / split / label / "x.png")
+    x = load_split(tmp_path, image_size=(40, 40), color_mode="rgb", resize=resize).arrays["train"][0][0].astype(int)
+    left = x[20, 0]
+    if expected_left_column == "dot":
+        assert left[0] > 120 and left[1] < 150  # the red dot survives at the left edge
+    elif expected_left_column == "bar only":
+        assert tuple(left) == (230, 230, 230) and x[2, 20, 2] > 120  # dot cropped away, bar kept
+    else:
+        assert x[2, 20].sum() == 0 and x[20, 20].sum() > 0  # black band above the picture

@@ -16,7 +16,13 @@ def test_defaults_and_lines(tmp_path):
     path = tmp_path / "spec.yaml"
     path.write_text(SPEC)
     spec = load_spec(path)
-    assert spec.raw["data"] == {"image_size": [28, 28], "color_mode": "grayscale", "batch_size": 8, "augmentation": []}
+    assert spec.raw["data"] == {
+        "image_size": [28, 28],
+        "color_mode": "grayscale",
+        "batch_size": 8,
+        "augmentation": [],
+        "resize": "squash",
+    }
     assert spec.raw["compile"]["loss"] == "SparseCategoricalCrossentropy"
     assert spec.where("model", 1) == f"{path} line 4"
 
@@ -41,3 +47,11 @@ def test_unknown_section():
 def test_model_required():
     with pytest.raises(UserError, match=r"needs a 'model' list of layers"):
         load_spec("fit: {epochs: 2}\n")
+
+
+def test_an_unknown_data_key_is_an_error_with_a_suggestion():
+    from fitdoctor.errors import UserError
+
+    with pytest.raises(UserError) as err:
+        load_spec("data: {imag_size: [32, 32]}\nmodel: [Flatten]\n")
+    assert str(err.value) == "Unknown key 'imag_size' in the data section of spec '<yaml>'. Did you mean 'image_size'?"

@@ -21,6 +21,7 @@ from fitdoctor.data.images import SPLIT_NAMES, list_class_files
 from fitdoctor.errors import UserError
 
 COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
+RESIZE_MODES = ("squash", "crop", "pad")  # Keras: plain resize, crop_to_aspect_ratio, pad_to_aspect_ratio
 MAX_MEMORY_BYTES = 4 * 1024**3
 _CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
@@ -80,16 +81,41 @@ class SplitData:
         return ds.prefetch(tf.data.AUTOTUNE)
 
 
-def _decode(args: tuple[str, list[str], tuple[int, int], str]) -> np.ndarray:
+def fit_aspect(im, size: tuple[int, int], resize: str):
+    """Crop (centred) or pad (black, centred) `im` to the aspect ratio of `size` (height, width), as Keras does.
+
+    Example:
+        >>> from PIL import Image
+        >>> wide = Image.new("RGB", (400, 100))
+        >>> fit_aspect(wide, (50, 50), "crop").size, fit_aspect(wide, (50, 50), "pad").size
+        ((100, 100), (400, 400))
+    """
+    from PIL import Image
+
+    w, h = im.size
+    target = size[1] / size[0]
+    if resize == "squash" or abs(w / h - target) < 1e-6:
+        return im
+    if resize == "crop":
+        cw, ch = (round(h * target), h) if w / h > target else (w, round(w / target))
+        left, top = (w - cw) // 2, (h - ch) // 2
+        return im.crop((left, top, left + cw, top + ch))
+    pw, ph = (w, round(w / target)) if w / h > target else (round(h * target), h)
+    canvas = Image.new(im.mode, (pw, ph))
+    canvas.paste(im, ((pw - w) // 2, (ph - h) // 2))
+    return canvas
+
+
+def _decode(args: tuple[str, list[str], tuple[int, int], str, str]) -> np.ndarray:
     from PIL import Image
 
     from fitdoctor.data.upright import viewer_pixels
 
-    root, rels, size, mode = args
+    root, rels, size, mode, resize = args
     out = []
     for rel in rels:
         with Image.open(os.path.join(root, rel)) as im:
-            im = viewer_pixels(im, mode, draft=(size[1], size[0]))
+            im = fit_aspect(viewer_pixels(im, mode, draft=(size[1], size[0])), size, resize)
             if im.size != (size[1], size[0]):
                 im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
             arr = np.asarray(im, dtype=np.uint8)
@@ -103,15 +129,15 @@ def _signature(root: Path, rels: list[str]) -> tuple:
 
 
 def decode_files(
-    root: Path, rels: list[str], size: tuple[int, int], mode: str, workers: int | None = None
+    root: Path, rels: list[str], size: tuple[int, int], mode: str, workers: int | None = None, resize: str = "squash"
 ) -> np.ndarray:
     """Decode and resize files in parallel threads (Pillow releases the GIL while decoding;
     threads are also safe once TensorFlow runs, unlike forked processes); uint8 [N, H, W, C]."""
     workers = workers or os.cpu_count() or 1
     if len(rels) < 256 or workers == 1:
-        return _decode((str(root), rels, size, mode))
+        return _decode((str(root), rels, size, mode, resize))
     step = max(64, len(rels) // (workers * 4))
-    jobs = [(str(root), rels[i : i + step], size, mode) for i in range(0, len(rels), step)]
+    jobs = [(str(root), rels[i : i + step], size, mode, resize) for i in range(0, len(rels), step)]
     with ThreadPoolExecutor(max_workers=workers) as pool:
         return np.concatenate(list(pool.map(_decode, jobs)))
 
@@ -121,6 +147,7 @@ def load_split(
     *,
     image_size: tuple[int, int] = (28, 28),
     color_mode: str = "grayscale",
+    resize: str = "squash",
     max_memory_bytes: int = MAX_MEMORY_BYTES,
 ) -> SplitData:
     """Read `root/train|val|test/<class>/...` into memory, decoded once.
@@ -129,6 +156,10 @@ def load_split(
         root: A folder made by `fitdoctor data split` (or laid out the same way).
         image_size: (height, width) every image is resized to, default (28, 28).
         color_mode: "grayscale" (default), "rgb" or "rgba".
+        resize: How an image of another aspect ratio meets `image_size`, as in Keras: "squash"
+            (default: resized as is, like `image_dataset_from_directory`), "crop" (the centre
+            cropped to the target's aspect first, `crop_to_aspect_ratio`) or "pad" (black borders
+            added first, `pad_to_aspect_ratio`).
         max_memory_bytes: Refuse folders whose decoded images exceed this, default 4 GiB.
 
     Example:
@@ -147,6 +178,8 @@ def load_split(
         raise UserError(
             f"The 'color_mode' parameter of data must be one of grayscale, rgb, rgba. Got {color_mode!r} instead."
         )
+    if resize not in RESIZE_MODES:
+        raise UserError(f"The 'resize' parameter of data must be one of squash, crop, pad. Got {resize!r} instead.")
     if not (root / "train").is_dir():
         raise UserError(
             f"'{root}' has no train/ folder. Pass a folder made by 'fitdoctor data split' "
@@ -169,9 +202,9 @@ def load_split(
     for split, classes in listing.items():
         rels = [f"{split}/{r}" for name in class_names for r in classes.get(name, [])]
         labels = np.array([index[name] for name in class_names for _ in classes.get(name, [])], dtype=np.int32)
-        key = (str(root.resolve()), size, mode, _signature(root, rels))
+        key = (str(root.resolve()), size, mode, resize, _signature(root, rels))
         if key not in _CACHE:
-            _CACHE[key] = (decode_files(root, rels, size, mode), labels)
+            _CACHE[key] = (decode_files(root, rels, size, mode, resize=resize), labels)
         data.arrays[split] = _CACHE[key]
         data.paths[split] = rels
         data.counts[split] = {name: len(classes.get(name, [])) for name in class_names}

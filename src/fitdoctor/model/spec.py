@@ -2,7 +2,7 @@
 
 The spec is the contract of `fitdoctor train`:
 
-    data: {image_size: [28, 28], color_mode: grayscale, batch_size: 64, augmentation: [...]}
+    data: {image_size: [28, 28], color_mode: grayscale, batch_size: 64, augmentation: [...], resize: squash}
     model: [ {Conv2D: {...}}, Flatten, {Dense: {units: auto, activation: softmax}} ]
     compile: {optimizer: {Adam: {learning_rate: 0.001}}, loss: ..., metrics: [...]}
     fit: {epochs: 30}
@@ -24,7 +24,13 @@ import yaml
 from fitdoctor.errors import UserError
 
 DEFAULTS = {
-    "data": {"image_size": [28, 28], "color_mode": "grayscale", "batch_size": 32, "augmentation": []},
+    "data": {
+        "image_size": [28, 28],
+        "color_mode": "grayscale",
+        "batch_size": 32,
+        "augmentation": [],
+        "resize": "squash",
+    },
     "compile": {"optimizer": "Adam", "loss": "SparseCategoricalCrossentropy", "metrics": ["accuracy"]},
     "fit": {"epochs": 10},
     "callbacks": [],
@@ -145,6 +151,18 @@ def load_spec(source) -> Spec:
             f"Unknown section '{unknown[0]}' in spec '{name}'."
             + (f" Did you mean '{hint}'?" if hint else f" Sections are: {', '.join(SECTIONS)}.")
         )
+    data = raw.get("data")
+    if data is not None and not isinstance(data, dict):
+        raise UserError(f"The 'data' section of spec '{name}' must be a mapping (image_size, color_mode, ...).")
+    for key in data or {}:
+        if key not in DEFAULTS["data"]:
+            from fitdoctor.errors import closest
+
+            hint = closest(str(key), list(DEFAULTS["data"]))
+            raise UserError(
+                f"Unknown key '{key}' in the data section of spec '{name}'."
+                + (f" Did you mean '{hint}'?" if hint else f" Keys are: {', '.join(DEFAULTS['data'])}.")
+            )
     if not isinstance(raw.get("model"), list) or not raw["model"]:
         raise UserError(
             f"Spec '{name}' needs a 'model' list of layers (e.g. '- Dense: {{units: auto, activation: softmax}}')."

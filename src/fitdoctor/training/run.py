@@ -186,7 +186,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     if seed is not None:
         keras.utils.set_random_seed(int(seed) + done)
     d = spec.raw["data"]
-    data = load_split(data_dir, image_size=tuple(d["image_size"]), color_mode=d["color_mode"])
+    data = load_split(data_dir, image_size=tuple(d["image_size"]), color_mode=d["color_mode"], resize=d["resize"])
     input_shape = (*data.image_size, data.channels)
     with strategy.scope():
         built = build_model(spec, data.num_classes, input_shape)

@@ -88,7 +88,7 @@ def _default_evaluate(model_path: Path, data_dir: Path, spec: Spec, one_hot: boo
     from fitdoctor.training.evaluate import evaluate_split
 
     d = spec.raw["data"]
-    data = load_split(data_dir, image_size=tuple(d["image_size"]), color_mode=d["color_mode"])
+    data = load_split(data_dir, image_size=tuple(d["image_size"]), color_mode=d["color_mode"], resize=d["resize"])
     if "test" not in data.arrays:
         raise UserError(f"'{data_dir}' has no test/ folder: fix compares before/after on it. Split with three ratios.")
     model = keras.saving.load_model(model_path)
