@@ -22,6 +22,7 @@ def test_defaults_and_lines(tmp_path):
         "batch_size": 8,
         "augmentation": [],
         "resize": "squash",
+        "invariances": [],
     }
     assert spec.raw["compile"]["loss"] == "SparseCategoricalCrossentropy"
     assert spec.where("model", 1) == f"{path} line 4"

@@ -42,14 +42,35 @@ def test_remedy_keeps_spec_trainable(tmp_path, tiny_split, rid, preset):
     assert result.epochs == 1
 
 
-def test_augmentation_has_no_flips_for_digits_but_flips_colour():
+def test_augmentation_flips_only_classes_declared_flip_invariant():
     raw = _presets()["mlp"]
     REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
     assert not any("RandomFlip" in a for a in raw["data"]["augmentation"])
     raw = _presets()["mlp"]
-    raw["data"]["color_mode"] = "rgb"
+    raw["data"]["color_mode"] = "rgb"  # colour photos of arrows pointing left or right: a flip changes the label
     REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
-    assert any("RandomFlip" in a for a in raw["data"]["augmentation"])
+    assert not any("RandomFlip" in a for a in raw["data"]["augmentation"])
+    for declared, mode in (
+        (["horizontal_flip"], "horizontal"),
+        (["vertical_flip"], "vertical"),
+        (["horizontal_flip", "vertical_flip", "rotation"], "horizontal_and_vertical"),
+    ):
+        raw = _presets()["mlp"]
+        raw["data"].update(color_mode="rgb", invariances=declared)
+        REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
+        assert {"RandomFlip": {"mode": mode}} in raw["data"]["augmentation"]
+
+
+def test_invariances_are_checked():
+    from fitdoctor.errors import UserError
+    from fitdoctor.model.spec import load_spec
+
+    with pytest.raises(UserError) as err:
+        load_spec("data: {invariances: [mirror]}\nmodel: [Flatten]\n")
+    assert str(err.value) == (
+        "The data.invariances of spec '<yaml>' must be a list of horizontal_flip, vertical_flip, rotation "
+        "(transforms that keep every class's label). Got ['mirror'] instead."
+    )
 
 
 @pytest.mark.parametrize(("epochs", "patience"), [(10, 5), (24, 6), (30, 7), (40, 10), (200, 10)])

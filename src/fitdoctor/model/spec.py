@@ -30,6 +30,7 @@ DEFAULTS = {
         "batch_size": 32,
         "augmentation": [],
         "resize": "squash",
+        "invariances": [],
     },
     "compile": {"optimizer": "Adam", "loss": "SparseCategoricalCrossentropy", "metrics": ["accuracy"]},
     "fit": {"epochs": 10},
@@ -37,6 +38,8 @@ DEFAULTS = {
     "distribute": "none",
 }
 SECTIONS = ("data", "model", "compile", "fit", "callbacks", "distribute")
+# Transforms that keep every class's label, declared by the user; the treatment flips images only then.
+INVARIANCES = ("horizontal_flip", "vertical_flip", "rotation")
 
 
 @dataclass
@@ -163,6 +166,12 @@ def load_spec(source) -> Spec:
                 f"Unknown key '{key}' in the data section of spec '{name}'."
                 + (f" Did you mean '{hint}'?" if hint else f" Keys are: {', '.join(DEFAULTS['data'])}.")
             )
+    declared = (data or {}).get("invariances") or []
+    if not isinstance(declared, list) or any(x not in INVARIANCES for x in declared):
+        raise UserError(
+            f"The data.invariances of spec '{name}' must be a list of {', '.join(INVARIANCES)} "
+            f"(transforms that keep every class's label). Got {declared!r} instead."
+        )
     if not isinstance(raw.get("model"), list) or not raw["model"]:
         raise UserError(
             f"Spec '{name}' needs a 'model' list of layers (e.g. '- Dense: {{units: auto, activation: softmax}}')."

@@ -1,5 +1,8 @@
-"""Add (or strengthen) data augmentation. Flips only for colour images: a flipped digit
-or letter is another symbol, so grayscale data gets rotations, shifts and zoom only."""
+"""Add (or strengthen) data augmentation, keeping every label.
+
+Flips change the label of arrows, digits, letters and of left/right classes, so they are added
+only when the spec declares the classes invariant to them (`data.invariances: [horizontal_flip,
+vertical_flip, rotation]`); otherwise rotations, shifts and zoom only."""
 
 from fitdoctor.treatment.change import Change
 
@@ -17,8 +20,10 @@ def apply(raw: dict, finding) -> str | None:
     aug = list(data.get("augmentation") or [])
     if not aug:
         aug = [dict(x) for x in BASE]
-        if data.get("color_mode") in ("rgb", "rgba"):
-            aug.append({"RandomFlip": {"mode": "horizontal"}})
+        declared = set(data.get("invariances") or [])
+        flips = [mode for mode in ("horizontal", "vertical") if f"{mode}_flip" in declared]
+        if flips:
+            aug.append({"RandomFlip": {"mode": "horizontal_and_vertical" if len(flips) == 2 else flips[0]}})
         data["augmentation"] = aug
         return Change("change.augmentation.add", layers=", ".join(next(iter(a)) for a in aug))
     changed = []
