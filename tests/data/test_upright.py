@@ -122,7 +122,7 @@ def test_inspect_reports_rotated_and_animated_files_and_sizes(tmp_path):
     assert ins.sizes["120x80"] == 3  # as viewed, not as stored (80x120 for orientations 6 and 8)
     g = ins.geometry
     assert g["short_side"] == {"min": 50, "median": 80, "max": 80} and g["aspect"]["max"] == 5.0
-    assert g["odd_aspect"] == 1 and g["landscape"] == 4 and g["square"] == 1
+    assert ins.quality["odd_aspect"]["count"] == 1 and g["landscape"] == 4 and g["square"] == 1
     from fitdoctor.data.inspect import render
 
     text = render(ins)

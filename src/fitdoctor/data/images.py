@@ -37,6 +37,7 @@ class FileRecord:
         dhash, vhash: 64-bit horizontal and vertical difference hashes of the decoded image (0 when unusable).
         orientation: The EXIF Orientation tag (1 when upright or absent).
         frames: Frames in the file (more than 1 for an animation; the first is used).
+        bright_top, bright_bottom, spread, sharpness: Image-quality scores (see `quality_scores`).
         stamp: [size, mtime_ns, inode] of the file when it was read (for the scan cache), or None.
     """
 
@@ -52,6 +53,10 @@ class FileRecord:
     vhash: int = 0
     orientation: int = 1
     frames: int = 1
+    bright_top: float = 1.0
+    bright_bottom: float = 0.0
+    spread: float = 1.0
+    sharpness: float = 1.0
     stamp: list | None = field(default=None, repr=False, compare=False)
 
     def to_dict(self) -> dict:
@@ -97,6 +102,41 @@ def dhashes(image) -> tuple[int, int]:
 def dhash(image) -> int:
     """64-bit difference hash: the sign of horizontal gradients (see `dhashes`)."""
     return dhashes(image)[0]
+
+
+def quality_scores(grey) -> dict[str, float]:
+    """Image-quality scores of a greyscale image, measured on a copy at most 64 pixels wide.
+
+    - `bright_top`: the brightness (0..1) the brightest 1% of pixels reach: low for a dark image;
+    - `bright_bottom`: the brightness the darkest 1% of pixels stay above: high for a washed-out one;
+    - `spread`: how far brightness spans between those two (`bright_top - bright_bottom`): near 0 for a
+      near-constant, low-information image, whatever its exposure;
+    - `sharpness`: edge strength (Pillow's FIND_EDGES) over contrast: low for a blurry image (1.0,
+      not measured, for a near-constant one).
+
+    Example:
+        >>> from PIL import Image
+        >>> quality_scores(Image.new("L", (32, 32), 10))["spread"]
+        0.0
+    """
+    import numpy as np
+    from PIL import ImageFilter
+
+    small = grey.copy()
+    small.thumbnail((64, 64))
+    pixels = np.asarray(small, np.float32) / 255.0
+    low, high = np.percentile(pixels, [1, 99])
+    spread = float(high - low)
+    sharpness = 1.0
+    if spread >= 0.04 and min(small.size) >= 3:
+        edges = np.asarray(small.filter(ImageFilter.FIND_EDGES), np.float32)[1:-1, 1:-1] / 255.0
+        sharpness = float(edges.std() / max(float(pixels.std()), 1e-6))
+    return {
+        "bright_top": round(float(high), 4),
+        "bright_bottom": round(float(low), 4),
+        "spread": round(spread, 4),
+        "sharpness": round(sharpness, 4),
+    }
 
 
 def thumbnail(image, size: int = 32) -> bytes:
@@ -218,6 +258,9 @@ def _decode(data: bytes, record: FileRecord) -> None:
         # draft: a 12-megapixel JPEG decodes at 1/8 scale, every byte still read (truncation still raises)
         viewed = viewer_pixels(im, "L", draft=(64, 64))
         record.dhash, record.vhash = dhashes(viewed)
+        scores = quality_scores(viewed)
+        record.bright_top, record.bright_bottom = scores["bright_top"], scores["bright_bottom"]
+        record.spread, record.sharpness = scores["spread"], scores["sharpness"]
 
 
 _BOMBS_RAISE = False

@@ -38,6 +38,7 @@ class Inspection:
     files: int
     imbalance: float | None
     geometry: dict = field(default_factory=dict)
+    quality: dict = field(default_factory=dict)
     rotated: list[str] = field(default_factory=list)
     animated: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
@@ -52,6 +53,15 @@ def _groups_as_paths(groups: list[list[int]], s: Scan, usable: list[int]) -> lis
 
 
 ODD_ASPECT = 3.0  # a long side 3x the short one: squashing or cropping it to a square loses a lot
+# Image-quality findings, in the spirit of CleanVision: (score, below or above, threshold, what it means).
+QUALITY = {
+    "dark": ("bright_top", "below", 0.2, "even the brightest 1% of pixels stay under 20% brightness"),
+    "light": ("bright_bottom", "above", 0.9, "even the darkest 1% of pixels stay above 90% brightness"),
+    "low_information": ("spread", "below", 0.04, "brightness spans under 4%: a near-constant image"),
+    "blurry": ("sharpness", "below", 0.3, "edge strength under 0.3 of the contrast"),
+    "odd_aspect": ("aspect", "above", ODD_ASPECT - 1e-9, "the long side is 3x the short one or more"),
+}
+WORST = 10
 
 
 def geometry(recs) -> dict:
@@ -84,8 +94,30 @@ def geometry(recs) -> dict:
         "portrait": int((h > w).sum()),
         "landscape": int((w > h).sum()),
         "square": int((w == h).sum()),
-        "odd_aspect": int((aspect >= ODD_ASPECT).sum()),
     }
+
+
+def quality(recs) -> dict:
+    """The image-quality findings: per issue, its score, threshold, count and the worst files (worst first).
+
+    Never changes a file; `data clean` leaves these images where they are.
+    """
+    out = {}
+    for issue, (score, side, threshold, meaning) in QUALITY.items():
+        hits = []
+        for r in recs:
+            value = max(r.width, r.height) / max(1, min(r.width, r.height)) if score == "aspect" else getattr(r, score)
+            if (value < threshold) if side == "below" else (value > threshold):
+                hits.append((value, r.path))
+        hits.sort(reverse=side == "above")
+        out[issue] = {
+            "score": score,
+            "flagged_when": f"{side} {round(threshold, 2)}",
+            "meaning": meaning,
+            "count": len(hits),
+            "worst": [{"path": path, "score": round(value, 4)} for value, path in hits[:WORST]],
+        }
+    return out
 
 
 def analyse(s: Scan) -> Inspection:
@@ -139,6 +171,7 @@ def analyse(s: Scan) -> Inspection:
         files=len(s.files),
         imbalance=imbalance,
         geometry=geometry(recs),
+        quality=quality(recs),
         rotated=sorted(r.path for r in recs if r.orientation != 1),
         animated=sorted(r.path for r in recs if r.frames > 1),
         warnings=warnings,
@@ -197,8 +230,6 @@ def render(ins: Inspection, limit: int = 10) -> str:
         )
     if ins.animated:
         lines.append(f"  animated files: {len(ins.animated)} (their first frame is used)")
-    if g.get("odd_aspect"):
-        lines.append(f"  odd aspect (long side {ODD_ASPECT:g}x the short one or more): {g['odd_aspect']} files")
     sections = [
         ("Unusable files", [f"{p['path']}: {p['reason']}" for p in ins.problems]),
         ("Exact duplicates", [" = ".join(g) for g in ins.duplicates]),
@@ -209,6 +240,12 @@ def render(ins: Inspection, limit: int = 10) -> str:
         ),
         ("Leakage between splits", [f"{' / '.join(x['paths'])} ({', '.join(x['splits'])})" for x in ins.leakage]),
     ]
+    found = {k: q for k, q in ins.quality.items() if q["count"]}
+    if found:
+        lines.append("Image quality (nothing is moved; look at the worst first):")
+        for issue, q in found.items():
+            worst = ", ".join(f"{w['path']} ({w['score']:g})" for w in q["worst"][:3])
+            lines.append(f"  {issue.replace('_', ' ')}: {q['count']} ({q['meaning']}); worst: {worst}")
     for title, items in sections:
         if items:
             lines.append(f"{title} ({len(items)}):")

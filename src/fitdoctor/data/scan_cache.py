@@ -24,9 +24,25 @@ from pathlib import Path
 
 from fitdoctor.data.images import FileRecord, stamp
 
-VERSION = 3  # bump when check_file's findings change
+VERSION = 4  # bump when check_file's findings change
 RACY_SECONDS = 2.0
-FIELDS = ("bytes", "sha256", "problem", "width", "height", "mode", "format", "dhash", "vhash", "orientation", "frames")
+FIELDS = (
+    "bytes",
+    "sha256",
+    "problem",
+    "width",
+    "height",
+    "mode",
+    "format",
+    "dhash",
+    "vhash",
+    "orientation",
+    "frames",
+    "bright_top",
+    "bright_bottom",
+    "spread",
+    "sharpness",
+)
 
 
 def cache_dir() -> Path:
