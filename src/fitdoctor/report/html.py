@@ -177,7 +177,7 @@ def story(record: dict) -> dict:
     }
 
 
-def _story_banner(p: _Page, record: dict, kept=None) -> dict:
+def _story_banner(p: _Page, record: dict, kept=None) -> None:
     """The treatment's headline ("overfitting -> fixed"), then the kept round's own verdict as context.
 
     The kept model is the best fitdoctor found on validation: its own verdict is stated as a
@@ -203,7 +203,6 @@ def _story_banner(p: _Page, record: dict, kept=None) -> dict:
             f'<div class="context">{p.t("story.kept_verdict", round=s["kept_round"])}'
             f" {html.escape(kept.primary.summary)}</div>"
         )
-    return s
 
 
 def _charts(p: _Page, history: dict, d) -> str:
