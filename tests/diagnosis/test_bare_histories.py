@@ -90,8 +90,8 @@ def test_a_noisy_low_validation_loss_after_augmentation_is_not_instability():
 def test_the_validation_set_size_is_read_from_the_accuracy_steps_and_sets_the_noise_floor():
     d = diagnose(treated(500), lang="en")
     note = next(n for n in d.notes if n.startswith("Differences under"))
-    assert "about 500 images, read from the steps of the accuracy curve" in note
-    assert note.startswith("Differences under 1.2 points of validation accuracy are noise")  # 2 x sqrt(.96 x .04 / 500)
+    assert "about 500 images, read from the steps of the accuracy curve: two standard errors of a difference" in note
+    assert note.startswith("Differences under 1.7 points of validation accuracy are noise")  # 2 sqrt(2 p(1-p) / 500)
 
 
 def test_label_smoothing_sigmoid_mse_and_learning_rate_steps_are_normal_inputs():

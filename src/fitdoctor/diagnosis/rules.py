@@ -280,25 +280,28 @@ def early_overfitting(h: History) -> Finding | None:
     return Finding("overfitting", 0.6 if form == "early" else 0.5, best + 2, evidence, form=form)
 
 
-def _val_jumps(h: History, val: np.ndarray) -> list[int]:
-    """Epochs (0-based) where validation loss jumps 25% above the epoch before, beyond noise.
+def _val_jumps(h: History, val: np.ndarray | None) -> list[int]:
+    """Epochs (0-based) where a validation curve jumps the wrong way beyond its noise.
 
     A low validation loss on a few hundred images is carried by the handful of images the model
-    gets wrong, so it moves by 25% from one epoch to the next as noise. A jump counts only if it
-    also moves the loss by 5% of its starting value and either
-    - validation accuracy fell at that epoch by more than the validation set can resolve
-      (`val_resolution`), or
-    - its log-ratio stands `SPIKE_NOISE_FACTOR` robust standard deviations (1.4826 x the median
-      absolute deviation of all epoch-to-epoch log-ratios) above the curve's usual movement.
+    gets wrong, so it moves by 25% from one epoch to the next as noise. Two kinds of jump count:
+    - validation accuracy falls by more than the validation set can resolve (`val_resolution`,
+      two standard errors of a difference), when its size is known or readable from the curve;
+    - validation loss rises 25% above the epoch before, by 5% of its starting value, with a
+      log-ratio `SPIKE_NOISE_FACTOR` robust standard deviations (1.4826 x the median absolute
+      deviation of all epoch-to-epoch log-ratios) above the curve's usual movement.
     """
-    ratios = np.diff(np.log(np.maximum(val, 1e-12)))
-    spread = 1.4826 * float(np.median(np.abs(ratios - np.median(ratios))))
-    beyond = ratios > SPIKE_NOISE_FACTOR * spread
+    out: set[int] = set()
+    if val is not None and len(val) > 2 and np.isfinite(val).all():
+        ratios = np.diff(np.log(np.maximum(val, 1e-12)))
+        spread = 1.4826 * float(np.median(np.abs(ratios - np.median(ratios))))
+        jump = (val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (np.diff(val) > SPIKE_FLOOR * abs(float(val[0])))
+        out.update(int(i) + 1 for i in np.flatnonzero(jump & (ratios > SPIKE_NOISE_FACTOR * spread)))
     vacc, resolved = h.get("val_accuracy"), val_resolution(h)
-    if vacc is not None and resolved and len(vacc) == len(val):
-        beyond |= (vacc[:-1] - vacc[1:]) > resolved["val_resolution"]
-    jump = (val[1:] > (1 + SPIKE_JUMP) * val[:-1]) & (np.diff(val) > SPIKE_FLOOR * abs(float(val[0])))
-    return [int(i) + 1 for i in np.flatnonzero(jump & beyond)]
+    if vacc is not None and resolved and np.isfinite(vacc).all():
+        falls = (vacc[:-1] - vacc[1:]) > resolved["val_resolution"]
+        out.update(int(i) + 1 for i in np.flatnonzero(falls))
+    return sorted(out)
 
 
 def _epochs_text(epochs: list[int]) -> str:
@@ -322,7 +325,7 @@ def unstable(h: History) -> Finding | None:
     best_before = np.minimum.accumulate(loss)
     blowups = [e for e in jumps if loss[e] > BLOWUP_SPIKE * best_before[e - 1]]
     val = h.get("val_loss")
-    val_jumps = _val_jumps(h, val) if val is not None and len(val) == n and np.isfinite(val).all() else []
+    val_jumps = _val_jumps(h, val if val is not None and len(val) == n else None)
     osc = signals.oscillation(loss)
     half = loss[n // 2 :]
     step = float(np.median(np.abs(np.diff(half))))

@@ -123,11 +123,13 @@ def count_from_steps(values: np.ndarray, max_count: int = 200_000) -> int | None
 
 
 def resolution(accuracy: float, n: int) -> float:
-    """The smallest change in an accuracy measured on n samples that is not sampling noise: 2 standard errors.
+    """The smallest change between two accuracies measured on n samples that is not sampling noise.
+
+    Two standard errors of a difference of two such measurements: 2 x sqrt(2 p (1 - p) / n).
 
     Example:
         >>> round(resolution(0.95, 500), 4)
-        0.0195
+        0.0276
     """
     p = min(max(accuracy, 1.0 / n), 1 - 1.0 / n)
-    return 2.0 * float(np.sqrt(p * (1 - p) / n))
+    return 2.0 * float(np.sqrt(2 * p * (1 - p) / n))
