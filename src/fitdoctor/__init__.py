@@ -22,6 +22,8 @@ _LAZY = {
     "FitDoctor": ("fitdoctor.training.callback", "FitDoctor"),
     "train": ("fitdoctor.training.run", "train"),
     "fix": ("fitdoctor.treatment.loop", "fix"),
+    "lr_find": ("fitdoctor.training.lr_find", "lr_find"),
+    "LRFinder": ("fitdoctor.training.lr_find", "LRFinder"),
     "report": ("fitdoctor.report", None),  # the package is callable: fitdoctor.report(run_dir)
     "Report": ("fitdoctor.report.html", "Report"),
 }

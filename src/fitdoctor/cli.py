@@ -301,6 +301,25 @@ def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resu
     )
 
 
+@cli.command("lr-find")
+@click.argument("spec", type=click.Path(path_type=str))
+@click.option(
+    "--data", "data_dir", required=True, type=click.Path(path_type=str), help="Split folder (train/ is used)."
+)
+@click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help="Folder for lr-find.png/.json.")
+@click.option("--steps", type=click.IntRange(20), default=100, show_default=True, help="Batches the range spans.")
+@click.option("--seed", type=int, default=None)
+@click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
+def lr_find_cmd(spec, data_dir, run_dir, steps, seed, lang) -> None:
+    """Measure a learning rate for SPEC: the range test (1e-7 to 10 over --steps batches), weights untouched."""
+    from fitdoctor.tfimport import import_quietly
+
+    import_quietly()
+    from fitdoctor.training.lr_find import lr_find
+
+    click.echo(str(lr_find(spec, data_dir, run_dir, steps=steps, seed=seed, lang=lang)))
+
+
 @cli.command("report")
 @click.argument("run_dir", type=click.Path(path_type=str))
 @click.option("--out", type=click.Path(path_type=str), default=None, help="HTML file (default RUNDIR/report.html).")
