@@ -38,12 +38,12 @@ def _float(value) -> float:
         return math.nan
 
 
-def _by_epoch(per_epoch: dict[str, dict[int, list[float]]]) -> dict[str, list[float]]:
-    """{name: {epoch: [values]}} -> {name: [mean value per epoch, NaN where none]}, epochs renumbered from 0."""
+def _by_epoch(per_epoch: dict[str, dict[int, list[float]]]) -> dict[str, list[float | None]]:
+    """{name: {epoch: [values]}} -> {name: [mean value per epoch, None where none]}, epochs renumbered from 0."""
     epochs = sorted({e for values in per_epoch.values() for e in values})
     out = {}
     for name, values in per_epoch.items():
-        out[name] = [sum(values[e]) / len(values[e]) if values.get(e) else math.nan for e in epochs]
+        out[name] = [sum(values[e]) / len(values[e]) if values.get(e) else None for e in epochs]
     return out
 
 

@@ -11,6 +11,7 @@ NaN and inf are kept, since they are evidence.
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
 import os
@@ -55,6 +56,10 @@ class History:
         stats: Optional statistics from the live callback (gradient norms, dead ReLUs).
         spec: The training spec when read from a run directory.
         val_samples: Size of the validation set when known (a run directory's counts).
+        gaps: Series -> 1-based epochs that had no value (null, blank): read between their
+            neighbours (or from the nearest epoch at either end), never taken for a NaN.
+        trimmed_from: When the series had unequal lengths, the longest length before they were
+            cut to the shortest one.
     """
 
     series: dict[str, np.ndarray]
@@ -64,6 +69,8 @@ class History:
     stats: dict = field(default_factory=dict)
     spec: dict | None = None
     val_samples: int | None = None
+    gaps: dict[str, list[int]] = field(default_factory=dict)
+    trimmed_from: int | None = None
 
     @property
     def epochs(self) -> int:
@@ -74,17 +81,47 @@ class History:
         return values if values is not None and len(values) else None
 
 
-def _to_float(value) -> float:
-    if value is None or value == "":
+def _to_float(value, null_is_nan: bool = False) -> float | None:
+    """A number, None for a missing value (null, blank), or raise ValueError for text that is no number."""
+    if value is None and null_is_nan:
         return math.nan
-    try:
-        return float(value)
-    except (TypeError, ValueError):
-        return math.nan
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, bool):
+        raise ValueError(value)
+    return float(value)
 
 
-def from_dict(data: dict, source: str = "<object>") -> History:
+def _parse_series(name: str, values: list, source: str, null_is_nan: bool) -> tuple[np.ndarray, list[int]]:
+    """The series as floats with its gaps filled, and the 1-based epochs that were gaps."""
+    parsed, bad = [], []
+    for i, value in enumerate(values):
+        try:
+            parsed.append(_to_float(value, null_is_nan))
+        except (TypeError, ValueError):
+            bad.append(i)
+            parsed.append(None)
+    if bad:
+        shown = ", ".join(f"{i + 1} ({values[i]!r})" for i in bad[:3])
+        raise UserError(
+            f"'{source}': series '{name}' has values that are not numbers at epoch(s) {shown}. "
+            "Pass numbers (null for an epoch without a value)."
+        )
+    gaps = [i for i, v in enumerate(parsed) if v is None]
+    out = np.array([math.nan if v is None else v for v in parsed], dtype=float)
+    known = np.array([i for i, v in enumerate(parsed) if v is not None])
+    if gaps and len(known):
+        out[gaps] = np.interp(gaps, known, out[known])  # between neighbours; the nearest one at the ends
+    return out, [i + 1 for i in gaps]
+
+
+def from_dict(data: dict, source: str = "<object>", *, null_is_nan: bool = False) -> History:
     """Build a History from a Keras History dict (or an OverfitGuard-style dict).
+
+    A value that is text but no number is an error naming the series and epochs. A null or
+    blank value is an epoch without a value (a gap, see `History.gaps`), unless `null_is_nan`
+    (fitdoctor's own history.json, where JSON has no NaN): then it is the NaN it stands for.
+    Series of unequal lengths are cut to the shortest (`History.trimmed_from`).
 
     Example:
         >>> from_dict({"loss": [1, 0.5], "val_acc": [0.5, 0.6]}).series["val_accuracy"].tolist()
@@ -103,31 +140,56 @@ def from_dict(data: dict, source: str = "<object>") -> History:
             if isinstance(name, str) and name in data:
                 is_acc = "acc" in name.lower()
                 renames[name] = target.replace("loss", "accuracy") if is_acc else target
-    series = {}
+    series, gaps = {}, {}
     for name, values in data.items():
         if not isinstance(values, list) or (values and isinstance(values[0], dict | list)):
             continue
         key = renames.get(name) or ALIASES.get(name, name)
-        series[key] = np.array([_to_float(v) for v in values], dtype=float)
-    series.pop("epoch", None)
+        if key in ("epoch", "step"):
+            continue
+        parsed, missing = _parse_series(name, values, source, null_is_nan)
+        if len(missing) < len(values):  # a series of nothing but gaps says nothing
+            series[key] = parsed
+            if missing:
+                gaps[key] = missing
     if not any(k in series for k in ("loss", "val_loss", "accuracy", "val_accuracy")):
         raise UserError(
             f"'{source}' has no loss or accuracy series (found: {', '.join(sorted(series)) or 'none'}). "
             "Pass a Keras History (loss, val_loss, ...) or a CSVLogger file."
         )
+    lengths = {len(v) for v in series.values()}
+    trimmed_from = None
+    if len(lengths) > 1:  # a series cut short: judge the epochs they all have
+        trimmed_from, shortest = max(lengths), min(lengths)
+        series = {k: v[:shortest] for k, v in series.items()}
+        gaps = {k: [e for e in v if e <= shortest] for k, v in gaps.items()}
     stats = data.get("fitdoctor_stats") if isinstance(data.get("fitdoctor_stats"), dict) else {}
     return History(
         series=series,
         source=source,
         stats=stats,
         num_classes=data.get("num_classes") if isinstance(data.get("num_classes"), int) else None,
+        gaps={k: v for k, v in gaps.items() if v},
+        trimmed_from=trimmed_from,
     )
+
+
+def _text(path: Path) -> str:
+    """A history file's text; a binary or non-UTF-8 file is a one-line error."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"'{path}' is not UTF-8 text (byte {exc.start} cannot be read). "
+            "Pass a Keras History JSON or a CSVLogger CSV."
+        ) from None
+    except OSError as exc:
+        raise UserError(f"'{path}' cannot be read ({exc.strerror}). Pass a history file you can read.") from None
 
 
 def from_csv(path: Path) -> History:
     """Read a `keras.callbacks.CSVLogger` file (an `epoch` column and one column per series)."""
-    with open(path, newline="", encoding="utf-8") as f:
-        rows = list(csv.DictReader(f))
+    rows = list(csv.DictReader(io.StringIO(_text(path), newline="")))
     if not rows:
         raise UserError(f"'{path}' has no rows. Pass a CSVLogger file with at least one epoch.")
     from fitdoctor.diagnosis.formats import grouped_rows
@@ -139,7 +201,7 @@ def from_csv(path: Path) -> History:
 def from_run_dir(path: Path) -> History:
     """Read a fitdoctor run directory: history.json (or history.csv), spec and metrics."""
     if (path / "history.json").exists():
-        history = from_json(path / "history.json")
+        history = from_json(path / "history.json", null_is_nan=True)  # fitdoctor writes NaN and inf as null
     elif (path / "history.csv").exists():
         history = from_csv(path / "history.csv")
     else:
@@ -164,16 +226,16 @@ def from_run_dir(path: Path) -> History:
     return history
 
 
-def from_json(path: Path) -> History:
+def from_json(path: Path, *, null_is_nan: bool = False) -> History:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(_text(path))
     except json.JSONDecodeError as exc:
         raise UserError(
             f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno}). Pass a Keras History JSON."
         ) from None
     if not isinstance(data, dict):
         raise UserError(f"'{path}' holds a JSON {type(data).__name__}, not an object. Pass a Keras History JSON.")
-    return from_dict(data, str(path))
+    return from_dict(data, str(path), null_is_nan=null_is_nan)
 
 
 def load_history(source) -> History:

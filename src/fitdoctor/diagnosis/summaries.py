@@ -130,6 +130,11 @@ def notes_for(h: History, findings: list[Finding], lang: str) -> list[str]:
         notes.append(t("note.noisy_validation", lang, noise=_pct(noisy["val_noise"])))
     if any(f.kind == "overfitting" and f.form == "overconfidence" for f in findings):
         notes.append(t("note.loss_vs_accuracy", lang))
+    if h.gaps:
+        where = "; ".join(f"{name} {', '.join(map(str, epochs[:8]))}" for name, epochs in h.gaps.items())
+        notes.append(t("note.gaps", lang, where=where))
+    if h.trimmed_from:
+        notes.append(t("note.trimmed", lang, longest=h.trimmed_from, shortest=h.epochs))
     resolved = rules.val_resolution(h)
     if resolved:
         key = "note.resolution_inferred" if resolved["val_samples_inferred"] else "note.resolution"
