@@ -90,6 +90,51 @@ def entry(item) -> tuple[str, dict]:
     raise UserError(f"A spec entry must be a name or 'Name: {{arguments}}'. Got {item!r} instead.")
 
 
+MAX_SPEC_BYTES = 1_000_000
+
+
+def _read_spec_file(path: Path) -> str:
+    """A spec file's text: a folder, a missing, huge or binary file is a one-line error."""
+    if path.is_dir():
+        raise UserError(
+            f"Spec '{path}' is a folder. Pass a YAML file (write one with 'fitdoctor spec new > spec.yaml')."
+        )
+    if not path.exists():
+        raise UserError(f"Spec '{path}' does not exist. Write one with 'fitdoctor spec new > spec.yaml'.")
+    if path.stat().st_size > MAX_SPEC_BYTES:
+        raise UserError(
+            f"Spec '{path}' is {path.stat().st_size} bytes; a spec is a short YAML file. Pass the right file."
+        )
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise UserError(
+            f"Spec '{path}' is not UTF-8 text (byte {exc.start} cannot be read). Pass a YAML file."
+        ) from None
+    if "\x00" in text:
+        raise UserError(f"Spec '{path}' is a binary file, not YAML text. Pass the spec's YAML file.")
+    return text
+
+
+def _refuse_aliases(node, name: str) -> None:
+    """Refuse YAML anchors and aliases: a 1 KB file of nested aliases expands to billions of entries."""
+    seen: set[int] = set()
+    stack = [node] if node is not None else []
+    while stack:
+        current = stack.pop()
+        if getattr(current, "anchor", None) or id(current) in seen:
+            raise UserError(
+                f"Spec '{name}' line {current.start_mark.line + 1} uses a YAML anchor or alias (& or *), which "
+                "fitdoctor does not expand. Write the values out."
+            )
+        seen.add(id(current))
+        if isinstance(current, yaml.MappingNode):
+            for key, value in current.value:
+                stack.extend((key, value))
+        elif isinstance(current, yaml.SequenceNode):
+            stack.extend(current.value)
+
+
 def _line_map(node, path: tuple, out: dict) -> None:
     out[path] = node.start_mark.line + 1
     if isinstance(node, yaml.MappingNode):
@@ -125,23 +170,26 @@ def load_spec(source) -> Spec:
     if isinstance(source, Spec):
         return source.copy()
     if isinstance(source, dict):
-        return Spec(_merge_defaults(source), "<dict>")
+        spec = Spec(_merge_defaults(source), "<dict>")
+        check_fields(spec)
+        return spec
     text, name = source, "<yaml>"
     if isinstance(source, os.PathLike) or (
-        isinstance(source, str) and "\n" not in source and source.endswith((".yaml", ".yml"))
+        isinstance(source, str)
+        and "\n" not in source
+        and (source.endswith((".yaml", ".yml")) or os.path.exists(source) or os.sep in source)
     ):
-        path = Path(source)
-        if not path.exists():
-            raise UserError(f"Spec '{path}' does not exist. Write one with 'fitdoctor spec new > spec.yaml'.")
-        text, name = path.read_text(encoding="utf-8"), str(path)
+        text, name = _read_spec_file(Path(source)), str(source)
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
+        _refuse_aliases(node, name)
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" line {mark.line + 1}" if mark else ""
         raise UserError(
-            f"Spec '{name}'{where} is not valid YAML ({getattr(exc, 'problem', exc)}). Fix that line."
+            f"Spec '{name}'{where} is not valid YAML ({' '.join(str(getattr(exc, 'problem', exc)).split())}). "
+            "Fix that line."
         ) from None
     if not isinstance(raw, dict):
         raise UserError(f"Spec '{name}' must be a mapping with a 'model' list. Got {type(raw).__name__} instead.")
@@ -178,4 +226,61 @@ def load_spec(source) -> Spec:
         )
     lines: dict[tuple, int] = {}
     _line_map(node, (), lines)
-    return Spec(_merge_defaults(raw), name, lines)
+    spec = Spec(_merge_defaults(raw), name, lines)
+    check_fields(spec)
+    return spec
+
+
+CHOICES = {
+    ("data", "color_mode"): ("grayscale", "rgb", "rgba"),
+    ("data", "resize"): ("squash", "crop", "pad"),
+    ("distribute",): ("none", "mirrored", "multi_worker"),
+}
+
+
+def _whole(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_fields(spec: Spec) -> None:
+    """Types and ranges of the spec's settings, checked before anything is built or trained.
+
+    Example:
+        >>> try:
+        ...     load_spec("model: [Flatten]\\nfit: {epochs: two}\\n")
+        ... except UserError as err:
+        ...     print(str(err).split(" must")[0])
+        The 'fit.epochs' of spec '<yaml>' line 2
+    """
+
+    def need(ok: bool, path: tuple, what: str) -> None:
+        if ok:
+            return
+        value = spec.raw
+        for key in path:
+            value = value[key]
+        where = spec.where(*path)  # "spec.yaml line 7", or the source alone
+        where = where.replace(" line ", "' line ", 1) if " line " in where else where + "'"
+        raise UserError(f"The '{'.'.join(map(str, path))}' of spec '{where} must be {what}. Got {value!r} instead.")
+
+    d = spec.raw["data"]
+    need(
+        _whole(spec.raw["fit"].get("epochs")) and spec.raw["fit"]["epochs"] >= 1,
+        ("fit", "epochs"),
+        "a whole number >= 1",
+    )
+    need(_whole(d["batch_size"]) and d["batch_size"] >= 1, ("data", "batch_size"), "a whole number >= 1")
+    size = d["image_size"]
+    need(
+        isinstance(size, list) and len(size) == 2 and all(_whole(x) and 1 <= x <= 8192 for x in size),
+        ("data", "image_size"),
+        "[height, width], two whole numbers from 1 to 8192",
+    )
+    for path, choices in CHOICES.items():
+        value = spec.raw
+        for key in path:
+            value = value[key]
+        need(value in choices, path, "one of " + ", ".join(choices))
+    for section in ("augmentation",):
+        need(isinstance(d[section], list), ("data", section), "a list of Keras layers")
+    need(isinstance(spec.raw["callbacks"], list), ("callbacks",), "a list of Keras callbacks")
