@@ -262,10 +262,13 @@ def spec_new(preset: str, lang: str) -> None:
 )
 def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None:
     """Train the model of SPEC on a split folder, watched live by the FitDoctor callback."""
+    from fitdoctor.model.spec import load_spec
     from fitdoctor.tfimport import import_quietly
+
+    spec = load_spec(spec)  # every mistake in the spec is reported before TensorFlow loads
+    import_quietly()
     from fitdoctor.training.run import train
 
-    import_quietly()
     train(spec, data_dir, run_dir, epochs=epochs, seed=seed, resume=resume, distribute=distribute, echo=click.echo)
 
 
@@ -284,9 +287,11 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
 @click.option("--resume", is_flag=True, help="Continue an interrupted fix run.")
 def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resume) -> None:
     """Treat overfitting and underfitting in a closed loop: diagnose, apply remedies, retrain."""
+    from fitdoctor.model.spec import load_spec
     from fitdoctor.tfimport import import_quietly
     from fitdoctor.treatment.loop import fix
 
+    spec = load_spec(spec)  # every mistake in the spec is reported before TensorFlow loads
     import_quietly()
     fix(
         spec,
@@ -312,8 +317,10 @@ def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resu
 @click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
 def lr_find_cmd(spec, data_dir, run_dir, steps, seed, lang) -> None:
     """Measure a learning rate for SPEC: the range test (1e-7 to 10 over --steps batches), weights untouched."""
+    from fitdoctor.model.spec import load_spec
     from fitdoctor.tfimport import import_quietly
 
+    spec = load_spec(spec)  # every mistake in the spec is reported before TensorFlow loads
     import_quietly()
     from fitdoctor.training.lr_find import lr_find
 
