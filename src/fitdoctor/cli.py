@@ -331,11 +331,12 @@ def lr_find_cmd(spec, data_dir, run_dir, steps, seed, lang) -> None:
 @click.argument("run_dir", type=click.Path(path_type=str))
 @click.option("--out", type=click.Path(path_type=str), default=None, help="HTML file (default RUNDIR/report.html).")
 @click.option("--lang", type=click.Choice(["en", "pt"]), default=None)
-def report_cmd(run_dir: str, out: str | None, lang: str | None) -> None:
+@click.option("--force", is_flag=True, help="Write over an existing --out file (never over the run's own files).")
+def report_cmd(run_dir: str, out: str | None, lang: str | None, force: bool) -> None:
     """Write a self-contained HTML report of a train or fix run (plots saved beside it as PNG)."""
     from fitdoctor.report.html import build_report
 
-    path = build_report(run_dir, out, lang)
+    path = build_report(run_dir, out, lang, force=force)
     click.echo(f"Report: {path}")
 
 

@@ -197,6 +197,21 @@ def _reason(exc: BaseException) -> str:
     return f"corrupt ({text.splitlines()[0][:80] if text else type(exc).__name__})"
 
 
+def _special_kind(mode: int) -> str:
+    """"FIFO", "socket", "device" or "folder" for what is not a regular file; "" for a regular file."""
+    import stat
+
+    if stat.S_ISREG(mode):
+        return ""
+    if stat.S_ISFIFO(mode):
+        return "FIFO"
+    if stat.S_ISSOCK(mode):
+        return "socket"
+    if stat.S_ISDIR(mode):
+        return "folder"
+    return "device"
+
+
 def check_file(root: str, rel: str) -> FileRecord:
     """Decode `root/rel` fully and fingerprint it.
 
@@ -215,6 +230,14 @@ def check_file(root: str, rel: str) -> FileRecord:
 
     path = os.path.join(root, rel)
     record = FileRecord(path=rel)
+    try:
+        kind = _special_kind(os.stat(path).st_mode)
+    except OSError as exc:
+        record.problem = f"unreadable ({type(exc).__name__})"
+        return record
+    if kind:  # opening a FIFO would block forever; a device is no image
+        record.problem = f"not a regular file ({kind})"
+        return record
     try:
         with open(path, "rb") as f:
             st = os.fstat(f.fileno())

@@ -11,6 +11,7 @@ TensorFlow is imported only when datasets are built.
 from __future__ import annotations
 
 import os
+import stat
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,11 +115,21 @@ def _decode(args: tuple[str, list[str], tuple[int, int], str, str]) -> np.ndarra
     root, rels, size, mode, resize = args
     out = []
     for rel in rels:
-        with Image.open(os.path.join(root, rel)) as im:
-            im = fit_aspect(viewer_pixels(im, mode, draft=(size[1], size[0])), size, resize)
-            if im.size != (size[1], size[0]):
-                im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
-            arr = np.asarray(im, dtype=np.uint8)
+        path = os.path.join(root, rel)
+        try:
+            if not stat.S_ISREG(os.stat(path).st_mode):  # a FIFO would block forever
+                raise OSError("not a regular file")
+            with Image.open(path) as im:
+                im = fit_aspect(viewer_pixels(im, mode, draft=(size[1], size[0])), size, resize)
+                if im.size != (size[1], size[0]):
+                    im = im.resize((size[1], size[0]), Image.Resampling.BILINEAR)
+                arr = np.asarray(im, dtype=np.uint8)
+        except Exception as exc:  # Pillow raises many types for files that are no image
+            reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
+            raise UserError(
+                f"'{path}' cannot be read as an image ({reason}). Move it out of the split folder; "
+                f"'fitdoctor data inspect {root}' lists every unusable file."
+            ) from None
         out.append(arr if arr.ndim == 3 else arr[..., None])
     return np.stack(out) if out else np.zeros((0, size[0], size[1], 1), np.uint8)
 

@@ -294,8 +294,33 @@ def recompile(model, spec: Spec, num_classes: int, one_hot: bool):
     return make_portable(model)
 
 
-def make_callbacks(spec: Spec) -> list:
-    """The spec's callbacks as Keras objects (ModelCheckpoint is handled by the run)."""
+# Callback arguments that name a file or folder to write: they must stay inside the run directory.
+WRITES = {"CSVLogger": "filename", "TensorBoard": "log_dir", "BackupAndRestore": "backup_dir"}
+
+
+def _inside_run(name: str, args: dict, where: str, run_dir) -> dict:
+    """Resolve a writing callback's path inside `run_dir`; refuse one that leaves it."""
+    import os
+
+    key = WRITES.get(name)
+    if key is None or key not in args or run_dir is None:
+        return args
+    root = os.path.realpath(run_dir)
+    target = os.path.realpath(os.path.join(root, os.fspath(args[key])))
+    if os.path.commonpath([root, target]) != root:
+        raise UserError(
+            f"Callback {name} ({where}) would write to '{args[key]}', outside the run directory '{run_dir}'. "
+            "Give it a path inside the run (a relative path is placed there)."
+        )
+    return {**args, key: target}
+
+
+def make_callbacks(spec: Spec, run_dir=None) -> list:
+    """The spec's callbacks as Keras objects (ModelCheckpoint is handled by the run).
+
+    Callbacks that write files (CSVLogger, TensorBoard, BackupAndRestore) write inside `run_dir`:
+    a relative path is placed there, a path leaving it is refused.
+    """
     import keras
 
     out = []
@@ -308,6 +333,7 @@ def make_callbacks(spec: Spec) -> list:
             raise UserError(f"Unknown callback '{name}' ({where})." + (f" Did you mean '{hint}'?" if hint else ""))
         if name == "ModelCheckpoint":
             continue
+        args = _inside_run(name, args, where, run_dir)
         try:
             out.append(cls(**args))
         except (TypeError, ValueError) as exc:

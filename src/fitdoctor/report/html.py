@@ -561,9 +561,23 @@ class Report:
             f"<body><main>{self.body}</main></body></html>"
         )
 
-    def save(self, path: str | os.PathLike | None = None) -> Path:
-        """Write the page (default `RUNDIR/report.html`, `report.pt.html` in Portuguese) and its PNGs beside it."""
+    def save(self, path: str | os.PathLike | None = None, *, force: bool = False) -> Path:
+        """Write the page (default `RUNDIR/report.html`, `report.pt.html` in Portuguese) and its PNGs beside it.
+
+        An earlier fitdoctor report at that place is replaced. Any other existing file is kept
+        unless `force`, and the run's own files (history, spec, models...) are never written over.
+        """
         out = Path(path) if path else self.run_dir / ("report.html" if self.lang == "en" else "report.pt.html")
+        targets = [out, *(out.parent / f"{out.stem}-{name}.png" for name in self.images)]
+        own = {p.resolve() for p in self.run_dir.rglob("*") if p.is_file() and not p.name.startswith("report")}
+        for target in targets:
+            if target.exists() and target.resolve() in own:
+                raise UserError(
+                    f"'{target}' is one of the run's own files; a report never replaces it. Pass another --out."
+                )
+        if not force and any(t.exists() for t in targets) and not _is_report(out):
+            taken = next(t for t in targets if t.exists())
+            raise UserError(f"'{taken}' already exists and is not a fitdoctor report. Pass another --out, or --force.")
         out.parent.mkdir(parents=True, exist_ok=True)
         write_text(out, self.page())
         for name, png in self.images.items():
@@ -573,6 +587,16 @@ class Report:
 
     def __repr__(self) -> str:
         return f"Report({str(self.run_dir)!r}, lang={self.lang!r})"
+
+
+def _is_report(path: Path) -> bool:
+    """Whether a file is a page fitdoctor wrote (so a new report may replace it)."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            head = f.read(200_000)  # the marker sits after the inline styles
+    except (OSError, UnicodeDecodeError):
+        return False
+    return head.startswith("<!DOCTYPE html>") and '<div class="fitdoctor"' in head
 
 
 def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
@@ -628,11 +652,13 @@ def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
     return Report(run_dir, language, p.fragment(), p.images)
 
 
-def build_report(run_dir: str | os.PathLike, out: str | os.PathLike | None = None, lang: str | None = None) -> Path:
-    """Write the report of a run (train or fix) and its PNG plots; return the HTML path.
+def build_report(
+    run_dir: str | os.PathLike, out: str | os.PathLike | None = None, lang: str | None = None, *, force: bool = False
+) -> Path:
+    """Write the report of a run (train or fix) and its PNG plots; return the HTML path (see `Report.save`).
 
     Example:
         >>> build_report("runs/demo")  # doctest: +SKIP
         PosixPath('runs/demo/report.html')
     """
-    return report(run_dir, lang).save(out)
+    return report(run_dir, lang).save(out, force=force)

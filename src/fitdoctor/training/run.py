@@ -221,7 +221,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     y_sample = data.arrays["train"][1][:SAMPLE_SIZE]
     if built.one_hot:
         y_sample = np.eye(data.num_classes, dtype="float32")[y_sample]
-    user_callbacks = make_callbacks(spec)
+    user_callbacks = make_callbacks(spec, run_dir)
     ck = checkpoint_settings(spec)
     journal: list = []  # model files written this epoch, renamed once state.json commits it
     checkpoint = AtomicModelCheckpoint(

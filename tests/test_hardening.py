@@ -1,0 +1,86 @@
+"""Issue #15 cases: one clear line, nothing hangs, nothing overwritten. Each test is named after its case."""
+
+import os
+
+import pytest
+
+from fitdoctor.errors import UserError
+from tests.conftest import make_class_folder, make_png
+from tests.treatment.test_loop import SPEC, FakeTrainer, fake_evaluate
+
+
+@pytest.fixture
+def fix_run(tmp_path):
+    from fitdoctor.treatment.loop import fix
+
+    fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
+    return tmp_path / "run"
+
+
+def test_report_out_never_overwrites_the_runs_own_history(fix_run):
+    from fitdoctor.report.html import build_report
+
+    history = fix_run / "rounds" / "00" / "history.json"
+    before = history.read_bytes()
+    with pytest.raises(UserError) as err:
+        build_report(fix_run, history, force=True)
+    assert (
+        str(err.value) == f"'{history}' is one of the run's own files; a report never replaces it. Pass another --out."
+    )
+    assert history.read_bytes() == before
+
+
+def test_report_out_refuses_an_existing_file_unless_force(fix_run, tmp_path):
+    from fitdoctor.report.html import build_report
+
+    notes = tmp_path / "notes.html"
+    notes.write_text("my notes")
+    with pytest.raises(UserError) as err:
+        build_report(fix_run, notes)
+    assert str(err.value) == f"'{notes}' already exists and is not a fitdoctor report. Pass another --out, or --force."
+    assert notes.read_text() == "my notes"
+    assert build_report(fix_run, notes, force=True) == notes and notes.read_text().startswith("<!DOCTYPE html>")
+    assert build_report(fix_run) == build_report(fix_run)  # its own earlier report is simply replaced
+
+
+def test_spec_callback_csvlogger_writing_outside_the_run_is_refused(tmp_path):
+    from fitdoctor.model.build import make_callbacks
+    from fitdoctor.model.spec import load_spec
+
+    outside = tmp_path / "unrelated.csv"
+    spec = load_spec(f"model: [Flatten]\ncallbacks:\n  - CSVLogger: {{filename: {outside}}}\n")
+    run = tmp_path / "run"
+    with pytest.raises(UserError) as err:
+        make_callbacks(spec, run)
+    assert str(err.value) == (
+        f"Callback CSVLogger (<yaml> line 3) would write to '{outside}', outside the run directory '{run}'. "
+        "Give it a path inside the run (a relative path is placed there)."
+    )
+    inside = make_callbacks(load_spec("model: [Flatten]\ncallbacks:\n  - CSVLogger: {filename: log.csv}\n"), run)
+    assert inside[0].filename == os.path.join(os.path.realpath(run), "log.csv")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this system")
+def test_a_fifo_inside_a_class_folder_is_named_not_waited_on(tmp_path):
+    from fitdoctor.data.inspect import inspect_folder
+
+    root = make_class_folder(tmp_path / "src", {"cat": 3, "dog": 3})
+    os.mkfifo(root / "cat" / "pipe.png")
+    ins = inspect_folder(root, use_cache=False)
+    assert {"path": "cat/pipe.png", "reason": "not a regular file (FIFO)"} in ins.problems
+
+
+def test_a_hand_made_split_holding_a_readme_txt(tmp_path):
+    from fitdoctor.data.loader import load_split
+
+    for split in ("train", "val"):
+        for label in ("a", "b"):
+            make_png(tmp_path / split / label / "x.png", seed=1)
+    (tmp_path / "train" / "a" / "README.txt").write_text("where these came from")
+    with pytest.raises(UserError) as err:
+        load_split(tmp_path)
+    readme = tmp_path / "train" / "a" / "README.txt"
+    assert str(err.value).startswith(f"'{readme}' cannot be read as an image (")
+    assert str(err.value).endswith(
+        f"Move it out of the split folder; 'fitdoctor data inspect {tmp_path}' lists every unusable file."
+    )
