@@ -84,3 +84,29 @@ def test_a_hand_made_split_holding_a_readme_txt(tmp_path):
     assert str(err.value).endswith(
         f"Move it out of the split folder; 'fitdoctor data inspect {tmp_path}' lists every unusable file."
     )
+
+
+def test_a_loss_and_metric_that_do_not_go_together_is_one_line_not_a_stack_dump(tiny_split, tmp_path):
+    import subprocess
+
+    from tests.conftest import fitdoctor_argv
+
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(
+        "model: [Flatten, {Dense: {units: auto, activation: softmax}}]\n"
+        "compile: {optimizer: Adam, loss: SparseCategoricalCrossentropy, metrics: [accuracy, {AUC: {}}]}\n"
+        "fit: {epochs: 1}\n"
+    )
+    out = subprocess.run(
+        fitdoctor_argv("train", str(spec), "--data", str(tiny_split), "--run", str(tmp_path / "run")),
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 2, out.stderr[-2000:]
+    lines = out.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("Error: Keras stopped training (")
+    assert lines[0].endswith(
+        f"The likely cause: the loss, a metric and the output layer of {spec} do not go together "
+        "(10 classes, integer labels, loss SparseCategoricalCrossentropy). Fix the compile section."
+    )

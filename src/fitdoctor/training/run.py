@@ -257,16 +257,25 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     if stopped:
         log(f"Training had stopped after epoch {done}; finishing the run without more epochs.")
     else:
-        built.model.fit(
-            train_ds,
-            validation_data=val_ds,
-            epochs=total,
-            initial_epoch=done,
-            callbacks=callbacks,
-            class_weight=class_weight,
-            shuffle=False,
-            verbose=0,
-        )
+        try:
+            built.model.fit(
+                train_ds,
+                validation_data=val_ds,
+                epochs=total,
+                initial_epoch=done,
+                callbacks=callbacks,
+                class_weight=class_weight,
+                shuffle=False,
+                verbose=0,
+            )
+        except (UserError, KeyboardInterrupt, MemoryError):
+            raise
+        except Exception as exc:  # Keras and TensorFlow raise many types: one line with the likely cause
+            raise UserError(
+                f"Keras stopped training ({keras_error_line(exc)}). The likely cause: the loss, a metric and the "
+                f"output layer of {spec.source} do not go together ({data.num_classes} classes, "
+                f"{'one-hot' if built.one_hot else 'integer'} labels, loss {built.loss_name}). Fix the compile section."
+            ) from exc
     seconds = time.perf_counter() - start
     best_path = run_dir / "best.keras"
     best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
@@ -294,6 +303,26 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
         f"{metrics.get('split', 'val')} accuracy {acc:.4f}. Run: {run_dir}"
     )
     return RunResult(run_dir, saver.history, diagnosis, metrics, epochs_run, built.warnings)
+
+
+def keras_error_line(exc: BaseException) -> str:
+    """The one telling line of a Keras/TensorFlow error (its last plain line, not the graph trace).
+
+    Example:
+        >>> trace = "Graph execution error:\\n\\nDetected at node X\\nshapes [32] and [320] differ\\n\\t [[{{node X}}]]"
+        >>> keras_error_line(ValueError(trace))
+        'ValueError: shapes [32] and [320] differ'
+    """
+    lines = [line.strip() for line in str(exc).splitlines()]
+    plain = [
+        line
+        for line in lines
+        if line
+        and not line.startswith(("[[", "File ", "Detected at node", "Graph execution error"))
+        and line[0] != "\t"
+    ]
+    text = plain[-1] if plain else (lines[0] if lines else "")
+    return f"{type(exc).__name__}: {text[:200]}"
 
 
 def _result_from_dir(run_dir: Path) -> RunResult:
