@@ -110,3 +110,44 @@ def test_a_loss_and_metric_that_do_not_go_together_is_one_line_not_a_stack_dump(
         f"The likely cause: the loss, a metric and the output layer of {spec} do not go together "
         "(10 classes, integer labels, loss SparseCategoricalCrossentropy). Fix the compile section."
     )
+
+
+def test_spec_with_a_very_long_model_list(tmp_path):
+    from fitdoctor.model.spec import load_spec
+
+    path = tmp_path / "long.yaml"
+    path.write_text("model:\n" + "  - Dense: {units: 4}\n" * 5000)
+    with pytest.raises(UserError) as err:
+        load_spec(path)
+    assert str(err.value) == (
+        f"The model of spec '{path}' lists 5000 layers; fitdoctor builds at most 1000. "
+        "Check the model list (a generated spec may have repeated it)."
+    )
+
+
+def test_summary_percentages_cannot_exceed_100_for_a_fall():
+    """A steep short curve said "validation loss fell 351%"."""
+    import re
+
+    from fitdoctor import diagnose
+    from fitdoctor.diagnosis.summaries import _fall
+
+    steep = {"loss": [5.0, 2.0, 0.8, 0.3, 0.1], "val_loss": [5.0, 2.0, 0.8, 0.3, 0.1]}
+    text = " ".join(f.summary for f in diagnose(steep, lang="en").findings)
+    falls = [int(n) for n in re.findall(r"fell (?:another |only )?(\d+)%", text)]
+    assert falls and all(n <= 100 for n in falls), text
+    assert (_fall(1.0, -0.59), _fall(1.0, 1.2), _fall(2.0, 0.5)) == ("100", "0", "75")
+
+
+def test_outputs_follow_the_users_umask(tmp_path):
+    from fitdoctor.fsio import write_text
+
+    old = os.umask(0o022)
+    try:
+        write_text(tmp_path / "a.txt", "x")
+        assert (tmp_path / "a.txt").stat().st_mode & 0o777 == 0o644
+        os.umask(0o002)
+        write_text(tmp_path / "b.txt", "x")
+        assert (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o664
+    finally:
+        os.umask(old)

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitdoctor.errors import UserError
+from fitdoctor.fsio import current_umask
 
 MAX_TOTAL_BYTES = 20 * 1024**3
 MAX_MEMBERS = 1_000_000
@@ -277,6 +278,7 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     validate(archive, members)
     dest.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700: DEST follows the user's umask
     try:
         _extract(archive, kind, members, tmp)
         if dest.exists():

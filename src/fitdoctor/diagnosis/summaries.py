@@ -8,6 +8,18 @@ from fitdoctor.diagnosis.history import History
 from fitdoctor.diagnosis.messages import t
 
 
+def _fall(start: float, end: float) -> str:
+    """How far a value fell from `start` to `end`, in percent of `start`: 0 to 100, never more.
+
+    Example:
+        >>> _fall(2.0, 0.5), _fall(1.0, 1.2), _fall(1.0, -0.59)
+        ('75', '0', '100')
+    """
+    if not start or start <= 0 or end >= start:
+        return "0"
+    return f"{min(1.0, (start - end) / start) * 100:.0f}"
+
+
 def _pct(x: float) -> str:
     return f"{abs(x) * 100:.0f}"
 
@@ -24,7 +36,9 @@ def summarise(f: Finding, lang: str) -> str:
             "onset": f.onset_epoch,
             "best": ev["best_epoch"],
             "rise": _pct(ev["val_rise"]),
-            "train_drop": _pct(ev["train_change_since_best"]),
+            "train_drop": _fall(ev["train_at_best"], ev["train_end"])
+            if "train_at_best" in ev
+            else _pct(ev["train_change_since_best"]),
             "monitor": t(f"series.{ev['monitor']}", lang),
             "val_acc": _num(ev.get("val_accuracy_end")),
             "since": ev.get("epochs_since_best"),
@@ -38,7 +52,7 @@ def summarise(f: Finding, lang: str) -> str:
             "classes": ev.get("classes"),
             "acc": _num(ev.get("accuracy_end")),
             "val_acc": _num(ev.get("val_accuracy_end")),
-            "drop": _pct(1 - ev["train_end"] / ev["train_start"]) if ev["train_start"] else "0",
+            "drop": _fall(ev["train_start"], ev["train_end"]),
             "loss_first": _num(ev.get("loss_first")),
         }
         key = f.form
@@ -50,7 +64,7 @@ def summarise(f: Finding, lang: str) -> str:
             "summary.still_improving",
             lang,
             series=t(f"series.{ev['series']}", lang),
-            drop=_pct(ev["recent_drop"]),
+            drop=_pct(min(1.0, ev["recent_drop"])),  # the trend's projection, shown as at most all of it
             window=ev["window"],
             more=ev["epochs_more"],
         )

@@ -91,6 +91,7 @@ def entry(item) -> tuple[str, dict]:
 
 
 MAX_SPEC_BYTES = 1_000_000
+MAX_LAYERS = 1000
 
 
 def _read_spec_file(path: Path) -> str:
@@ -263,6 +264,12 @@ def check_fields(spec: Spec) -> None:
         where = where.replace(" line ", "' line ", 1) if " line " in where else where + "'"
         raise UserError(f"The '{'.'.join(map(str, path))}' of spec '{where} must be {what}. Got {value!r} instead.")
 
+    layers = len(spec.raw["model"])
+    if layers > MAX_LAYERS:
+        raise UserError(
+            f"The model of spec '{spec.source}' lists {layers} layers; fitdoctor builds at most {MAX_LAYERS}. "
+            "Check the model list (a generated spec may have repeated it)."
+        )
     d = spec.raw["data"]
     need(
         _whole(spec.raw["fit"].get("epochs")) and spec.raw["fit"]["epochs"] >= 1,
