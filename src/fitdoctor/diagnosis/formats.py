@@ -61,7 +61,7 @@ def grouped_rows(rows: list[dict]) -> dict[str, list[float]] | None:
     if not rows or "epoch" not in rows[0]:
         return None
     epochs = [_float(r.get("epoch")) for r in rows]
-    if len({e for e in epochs if not math.isnan(e)}) == len(rows):
+    if len({e for e in epochs if math.isfinite(e)}) == len(rows):
         return None  # one row per epoch: a plain CSVLogger file
     columns = [c for c in rows[0] if c and c not in ("epoch", "step")]
     bases = {c.removesuffix("_epoch").removesuffix("_step") for c in columns}
@@ -74,7 +74,7 @@ def grouped_rows(rows: list[dict]) -> dict[str, list[float]] | None:
             values: dict[int, list[float]] = defaultdict(list)
             for epoch, row in zip(epochs, rows, strict=True):
                 value = _float(row.get(column))
-                if not math.isnan(epoch) and not math.isnan(value):
+                if math.isfinite(epoch) and not math.isnan(value):
                     values[int(epoch)].append(value)
             if values:
                 per_epoch[base] = values
