@@ -204,3 +204,78 @@ def test_generated_folders_inspect_without_crash_or_change(tmp_path_factory, cap
 @given(layouts)
 def test_generated_folders_slow_profile(tmp_path_factory, capsys, layout):
     _folder_case(tmp_path_factory, capsys, layout)
+
+
+member_names = st.one_of(
+    file_names,
+    st.sampled_from(
+        ["../evil.png", "/abs.png", "a/../../b.png", "a/b/c.png", "a//b.png", "./a.png", "dir/", "x\\\\y.png"]
+    ),
+)
+archives = st.tuples(
+    st.sampled_from(["zip", "tar.gz", "tar", "tar.xz"]),
+    st.lists(st.tuples(member_names, file_bodies, st.sampled_from(["file", "symlink", "hardlink", "dir"])), max_size=5),
+    st.one_of(st.none(), st.integers(0, 400)),  # truncate the archive to this many bytes
+)
+
+
+def _make_archive(path, kind, members, cut) -> None:
+    import io
+    import tarfile
+    import zipfile
+
+    if kind == "zip":
+        with zipfile.ZipFile(path, "w") as z:
+            for name, body, _ in members:
+                z.writestr(name, body)
+    else:
+        mode = {"tar.gz": "w:gz", "tar": "w", "tar.xz": "w:xz"}[kind]
+        with tarfile.open(path, mode) as t:
+            for name, body, what in members:
+                info = tarfile.TarInfo(name)
+                if what == "symlink":
+                    info.type, info.linkname = tarfile.SYMTYPE, "../../etc/passwd"
+                    t.addfile(info)
+                elif what == "hardlink":
+                    info.type, info.linkname = tarfile.LNKTYPE, "/etc/passwd"
+                    t.addfile(info)
+                elif what == "dir":
+                    info.type = tarfile.DIRTYPE
+                    t.addfile(info)
+                else:
+                    info.size = len(body)
+                    t.addfile(info, io.BytesIO(body))
+    if cut is not None:
+        data = path.read_bytes()
+        path.write_bytes(data[:cut])
+
+
+def _archive_case(tmp_path_factory, capsys, case) -> None:
+    kind, members, cut = case
+    work = tmp_path_factory.mktemp("a")
+    archive = work / f"in.{kind}"
+    _make_archive(archive, kind, members, cut)
+    outside = {p for p in work.parent.rglob("*")}
+    start = time.perf_counter()
+    code = main(["data", "unpack", str(archive), str(work / "dest")])
+    err = capsys.readouterr().err
+    assert code in (0, 2), err
+    assert "Traceback" not in err and "Internal error" not in err, err
+    assert time.perf_counter() - start < 20
+    created = {p for p in work.parent.rglob("*")} - outside
+    assert all(work / "dest" in p.parents or p == work / "dest" for p in created), created  # nothing lands outside DEST
+    if code == 2:
+        assert not (work / "dest").exists()  # a refused archive leaves DEST untouched
+
+
+@settings(max_examples=60, derandomize=True, deadline=None, suppress_health_check=list(HealthCheck))
+@given(archives)
+def test_generated_archives_unpack_inside_dest_or_not_at_all(tmp_path_factory, capsys, case):
+    _archive_case(tmp_path_factory, capsys, case)
+
+
+@pytest.mark.slow
+@SLOW
+@given(archives)
+def test_generated_archives_slow_profile(tmp_path_factory, capsys, case):
+    _archive_case(tmp_path_factory, capsys, case)

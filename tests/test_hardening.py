@@ -151,3 +151,27 @@ def test_outputs_follow_the_users_umask(tmp_path):
         assert (tmp_path / "b.txt").stat().st_mode & 0o777 == 0o664
     finally:
         os.umask(old)
+
+
+def test_tar_members_that_collide(tmp_path):
+    """Found by the fuzz suite: a file and a folder of one name crashed unpack with FileExistsError."""
+    import io
+    import tarfile
+
+    from fitdoctor.data.archive import unpack
+
+    archive = tmp_path / "a.tar.gz"
+    with tarfile.open(archive, "w:gz") as t:
+        info = tarfile.TarInfo("cats")
+        info.size = 3
+        t.addfile(info, io.BytesIO(b"abc"))
+        folder = tarfile.TarInfo("cats")
+        folder.type = tarfile.DIRTYPE
+        t.addfile(folder)
+    with pytest.raises(UserError) as err:
+        unpack(archive, tmp_path / "dest")
+    assert str(err.value) == (
+        f"Archive '{archive}' holds 'cats' twice (as a file and as a folder); members that collide are refused, "
+        "nothing was written."
+    )
+    assert not (tmp_path / "dest").exists()

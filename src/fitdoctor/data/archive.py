@@ -178,6 +178,7 @@ def validate(archive: Path, members: list[Member]) -> None:
         raise UserError(f"Archive '{archive}' has {len(members)} members (cap {MAX_MEMBERS}); refused as a bomb.")
     links: dict[str, str] = {}
     seen_files: set[str] = set()
+    kinds: dict[str, str] = {}  # path -> "folder" or "file": one path cannot be both, or be written twice
     for m in members:
         parts = _norm(m.name)
         if parts is None:
@@ -187,7 +188,20 @@ def validate(archive: Path, members: list[Member]) -> None:
         parent = _resolve(parts[:-1], links)
         if parent is None or parent != parts[:-1]:
             raise UserError(f"Archive member '{m.name}' is routed through a link; refused.")
+        for i in range(1, len(parts)):  # every parent is a folder
+            if kinds.setdefault("/".join(parts[:i]), "folder") != "folder":
+                raise UserError(
+                    f"Archive '{archive}' holds '{'/'.join(parts[:i])}' as a file and as a folder; refused."
+                )
         key = "/".join(parts)
+        kind = "folder" if m.kind == "dir" else "file"
+        previous = kinds.setdefault(key, kind)
+        if previous != kind or (kind == "file" and (key in seen_files or key in links)):
+            raise UserError(
+                f"Archive '{archive}' holds '{key}' twice"
+                + (" (as a file and as a folder)" if previous != kind else "")
+                + "; members that collide are refused, nothing was written."
+            )
         if m.kind == "symlink":
             if m.link.startswith("/") or _resolve(parts[:-1] + m.link.split("/"), links) is None:
                 raise UserError(f"Archive member '{m.name}' links to '{m.link}', outside the destination; refused.")
