@@ -198,7 +198,7 @@ def _reason(exc: BaseException) -> str:
 
 
 def _special_kind(mode: int) -> str:
-    """"FIFO", "socket", "device" or "folder" for what is not a regular file; "" for a regular file."""
+    """What a file that is not a regular one is ("FIFO", "socket", "device", "folder"); "" for a regular file."""
     import stat
 
     if stat.S_ISREG(mode):

@@ -3,13 +3,17 @@
 Images are decoded once with Pillow (the decoder `inspect` checked them with) as a viewer
 shows them (`upright.viewer_pixels`: EXIF orientation, first frame, 16-bit, CMYK and alpha
 handled; large JPEGs decoded at a reduced scale in draft mode), resized, and kept as uint8
-arrays; later epochs never decode again. A folder whose decoded images would exceed
-`max_memory_bytes` is refused with a clear error (there is no streaming mode yet).
+arrays; later epochs never decode again. A folder whose decoded images would exceed the
+memory budget (`data.memory_budget`, default 4 GiB) streams instead: `tf.data` decodes the
+files in parallel with the same decoder, caches the decoded images to a file on local disk
+after the first pass, shuffles with a bounded buffer and prefetches; under multi-worker
+training each worker reads only its shard of the files. No folder is refused for its size.
 TensorFlow is imported only when datasets are built.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 from concurrent.futures import ThreadPoolExecutor
@@ -24,12 +28,17 @@ from fitdoctor.errors import UserError
 COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
 RESIZE_MODES = ("squash", "crop", "pad")  # Keras: plain resize, crop_to_aspect_ratio, pad_to_aspect_ratio
 MAX_MEMORY_BYTES = 4 * 1024**3
+SHUFFLE_BUFFER = 4096  # streamed images held for shuffling: a bounded, not a whole-set, shuffle
 _CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
 @dataclass
 class SplitData:
-    """Arrays (or file lists) per split, the class names and what training needs to know."""
+    """Labels and paths per split, the images in memory or streamed, and what training needs to know.
+
+    `streaming` is False when the decoded images fit the memory budget (`arrays` holds them) and
+    True when they stream from the files (`arrays` is empty); `how` says which, and why.
+    """
 
     root: Path
     class_names: list[str]
@@ -38,6 +47,11 @@ class SplitData:
     arrays: dict[str, tuple[np.ndarray, np.ndarray]] = field(default_factory=dict)
     counts: dict[str, dict[str, int]] = field(default_factory=dict)
     paths: dict[str, list[str]] = field(default_factory=dict)
+    labels: dict[str, np.ndarray] = field(default_factory=dict)
+    streaming: bool = False
+    how: str = ""
+    mode: str = "L"
+    resize: str = "squash"
 
     @property
     def num_classes(self) -> int:
@@ -45,10 +59,15 @@ class SplitData:
 
     def class_weights(self) -> dict[int, float]:
         """'Balanced' weights from the train split: total / (classes * count)."""
-        _, y = self.arrays["train"]
-        counts = np.bincount(y, minlength=self.num_classes)
+        counts = np.bincount(self.labels["train"], minlength=self.num_classes)
         total = counts.sum()
         return {i: float(total / (self.num_classes * c)) if c else 0.0 for i, c in enumerate(counts)}
+
+    def images(self, split: str, limit: int) -> np.ndarray:
+        """The first `limit` images of a split as uint8 [N, H, W, C] (decoded now when streaming)."""
+        if not self.streaming:
+            return self.arrays[split][0][:limit]
+        return decode_files(self.root, self.paths[split][:limit], self.image_size, self.mode, resize=self.resize)
 
     def dataset(
         self,
@@ -59,14 +78,25 @@ class SplitData:
         seed: int | None = None,
         one_hot: bool = False,
         augment=None,
+        shard: tuple[int, int] | None = None,
     ):
-        """A batched `tf.data.Dataset` of (float32 images in [0, 1], labels) for one split."""
+        """A batched `tf.data.Dataset` of (float32 images in [0, 1], labels) for one split.
+
+        Args:
+            shard: (workers, this worker's index) when streaming under multi-worker training:
+                each worker reads and decodes only its share of the files.
+        """
         import tensorflow as tf
 
-        x, y = self.arrays[split]
-        ds = tf.data.Dataset.from_tensor_slices((x, y))
-        if shuffle:
-            ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
+        if self.streaming:
+            ds = self._streamed(split, shard)
+            if shuffle:
+                ds = ds.shuffle(min(SHUFFLE_BUFFER, len(self.labels[split])), seed=seed, reshuffle_each_iteration=True)
+        else:
+            x, y = self.arrays[split]
+            ds = tf.data.Dataset.from_tensor_slices((x, y))
+            if shuffle:
+                ds = ds.shuffle(len(x), seed=seed, reshuffle_each_iteration=True)
         ds = ds.batch(batch_size)
         depth = self.num_classes
 
@@ -80,6 +110,45 @@ class SplitData:
         if augment is not None:
             ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
+
+    def _streamed(self, split: str, shard: tuple[int, int] | None):
+        """Files -> decoded uint8 images in parallel, cached to a file on local disk after the first pass."""
+        import tensorflow as tf
+
+        ds = tf.data.Dataset.from_tensor_slices((self.paths[split], self.labels[split]))
+        if shard is not None:
+            ds = ds.shard(*shard)
+        height, width = self.image_size
+        channels = self.channels
+
+        def decode(rel):
+            return _decode((str(self.root), [rel.decode()], self.image_size, self.mode, self.resize))[0]
+
+        def load(path, label):
+            image = tf.numpy_function(decode, [path], tf.uint8)
+            image.set_shape((height, width, channels))
+            return image, label
+
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
+        key = (str(self.root.resolve()), self.image_size, self.mode, self.resize, split, shard)
+        name = hashlib.sha256(repr(key).encode()).hexdigest()[:16]  # one cache per split, size, decoder and shard
+        return ds.cache(str(_cache_dir() / name))
+
+
+def _cache_dir() -> Path:
+    """One temp folder per process for the streamed splits' cache files, removed at exit."""
+    global _STREAM_CACHE
+    if _STREAM_CACHE is None:
+        import atexit
+        import shutil
+        import tempfile
+
+        _STREAM_CACHE = Path(tempfile.mkdtemp(prefix="fitdoctor-stream-"))
+        atexit.register(shutil.rmtree, _STREAM_CACHE, True)
+    return _STREAM_CACHE
+
+
+_STREAM_CACHE: Path | None = None
 
 
 def fit_aspect(im, size: tuple[int, int], resize: str):
@@ -153,13 +222,42 @@ def decode_files(
         return np.concatenate(list(pool.map(_decode, jobs)))
 
 
+def parse_bytes(value) -> int:
+    """A memory budget: a number of bytes, or text with a unit ("512MB", "4GB", "1.5 GiB").
+
+    Example:
+        >>> parse_bytes("4GB"), parse_bytes("512 MiB"), parse_bytes(1000)
+        (4000000000, 536870912, 1000)
+    """
+    import re
+
+    if isinstance(value, int | float) and not isinstance(value, bool) and value > 0:
+        return int(value)
+    units = {
+        "": 1,
+        "B": 1,
+        "KB": 10**3,
+        "MB": 10**6,
+        "GB": 10**9,
+        "TB": 10**12,
+        "KIB": 2**10,
+        "MIB": 2**20,
+        "GIB": 2**30,
+        "TIB": 2**40,
+    }
+    match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
+    if not match or match.group(2).upper() not in units or float(match.group(1)) <= 0:
+        raise UserError(f"The 'memory_budget' of data must be a size such as 512MB or 4GB. Got {value!r} instead.")
+    return int(float(match.group(1)) * units[match.group(2).upper()])
+
+
 def load_split(
     root: str | os.PathLike,
     *,
     image_size: tuple[int, int] = (28, 28),
     color_mode: str = "grayscale",
     resize: str = "squash",
-    max_memory_bytes: int = MAX_MEMORY_BYTES,
+    memory_budget: int = MAX_MEMORY_BYTES,
 ) -> SplitData:
     """Read `root/train|val|test/<class>/...` into memory, decoded once.
 
@@ -171,7 +269,8 @@ def load_split(
             (default: resized as is, like `image_dataset_from_directory`), "crop" (the centre
             cropped to the target's aspect first, `crop_to_aspect_ratio`) or "pad" (black borders
             added first, `pad_to_aspect_ratio`).
-        max_memory_bytes: Refuse folders whose decoded images exceed this, default 4 GiB.
+        memory_budget: Decoded images up to this many bytes (default 4 GiB) are kept in memory;
+            a larger folder streams from its files (see `SplitData.dataset`).
 
     Example:
         >>> import tempfile
@@ -203,22 +302,36 @@ def load_split(
     if len(class_names) < 2:
         raise UserError(f"'{root}/train' has {len(class_names)} class folder(s); a classifier needs at least 2.")
     total = sum(len(r) for v in listing.values() for r in v.values())
-    if total * size[0] * size[1] * channels > max_memory_bytes:
-        raise UserError(
-            f"'{root}' holds {total} images; decoded at {size[0]}x{size[1]}x{channels} they need more than "
-            f"{max_memory_bytes / 1e9:.1f} GB. Pass a smaller image_size in the spec's data section."
-        )
-    data = SplitData(root=root, class_names=class_names, image_size=size, channels=channels)
+    decoded = total * size[0] * size[1] * channels
+    streaming = decoded > memory_budget
+    how = (
+        f"streaming {total} images from their files (decoded {decoded / 1e9:.2f} GB > memory budget "
+        f"{memory_budget / 1e9:.2f} GB), cached on local disk after the first pass"
+        if streaming
+        else f"{total} images decoded in memory ({decoded / 1e6:.0f} MB of {memory_budget / 1e9:.2f} GB budget)"
+    )
+    data = SplitData(
+        root=root,
+        class_names=class_names,
+        image_size=size,
+        channels=channels,
+        streaming=streaming,
+        how=how,
+        mode=mode,
+        resize=resize,
+    )
     index = {name: i for i, name in enumerate(class_names)}
     for split, classes in listing.items():
         rels = [f"{split}/{r}" for name in class_names for r in classes.get(name, [])]
         labels = np.array([index[name] for name in class_names for _ in classes.get(name, [])], dtype=np.int32)
-        key = (str(root.resolve()), size, mode, resize, _signature(root, rels))
-        if key not in _CACHE:
-            _CACHE[key] = (decode_files(root, rels, size, mode, resize=resize), labels)
-        data.arrays[split] = _CACHE[key]
+        data.labels[split] = labels
         data.paths[split] = rels
+        if not streaming:
+            key = (str(root.resolve()), size, mode, resize, _signature(root, rels))
+            if key not in _CACHE:
+                _CACHE[key] = (decode_files(root, rels, size, mode, resize=resize), labels)
+            data.arrays[split] = _CACHE[key]
         data.counts[split] = {name: len(classes.get(name, [])) for name in class_names}
-    if "val" not in data.arrays:
+    if "val" not in data.labels:
         raise UserError(f"'{root}' has no val/ folder. Split with --ratio TRAIN VAL [TEST] to make one.")
     return data

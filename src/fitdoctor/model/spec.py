@@ -31,6 +31,7 @@ DEFAULTS = {
         "augmentation": [],
         "resize": "squash",
         "invariances": [],
+        "memory_budget": "4GiB",
     },
     "compile": {"optimizer": "Adam", "loss": "SparseCategoricalCrossentropy", "metrics": ["accuracy"]},
     "fit": {"epochs": 10},
@@ -288,6 +289,12 @@ def check_fields(spec: Spec) -> None:
         for key in path:
             value = value[key]
         need(value in choices, path, "one of " + ", ".join(choices))
+    from fitdoctor.data.loader import parse_bytes
+
+    try:
+        parse_bytes(d["memory_budget"])
+    except UserError:
+        need(False, ("data", "memory_budget"), "a size such as 512MB or 4GB")
     for section in ("augmentation",):
         need(isinstance(d[section], list), ("data", section), "a list of Keras layers")
     need(isinstance(spec.raw["callbacks"], list), ("callbacks",), "a list of Keras callbacks")

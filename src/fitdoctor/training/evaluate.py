@@ -44,8 +44,11 @@ def classification_metrics(y_true: np.ndarray, y_pred: np.ndarray, class_names: 
 
 def evaluate_split(model, data, split: str, *, one_hot: bool, batch_size: int = 256, worst: int = 16) -> dict:
     """Evaluate a model on one split: metrics plus the highest-loss images (for the report)."""
-    x, y = data.arrays[split]
-    probs = model.predict(x.astype("float32") / 255.0, batch_size=batch_size, verbose=0)
+    y = data.labels[split]
+    if data.streaming:
+        probs = model.predict(data.dataset(split, batch_size=batch_size), verbose=0)
+    else:
+        probs = model.predict(data.arrays[split][0].astype("float32") / 255.0, batch_size=batch_size, verbose=0)
     probs = np.asarray(probs, dtype=float)
     if probs.shape[-1] == 1:
         p1 = probs[:, 0]

@@ -167,7 +167,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     import numpy as np
     import tensorflow as tf
 
-    from fitdoctor.data.loader import load_split
+    from fitdoctor.data.loader import load_split, parse_bytes
     from fitdoctor.diagnosis.engine import diagnose
     from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks, recompile
     from fitdoctor.training.callback import FitDoctor
@@ -186,7 +186,14 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     if seed is not None:
         keras.utils.set_random_seed(int(seed) + done)
     d = spec.raw["data"]
-    data = load_split(data_dir, image_size=tuple(d["image_size"]), color_mode=d["color_mode"], resize=d["resize"])
+    data = load_split(
+        data_dir,
+        image_size=tuple(d["image_size"]),
+        color_mode=d["color_mode"],
+        resize=d["resize"],
+        memory_budget=parse_bytes(d["memory_budget"]),
+    )
+    log(f"Data: {data.how}.")
     input_shape = (*data.image_size, data.channels)
     with strategy.scope():
         built = build_model(spec, data.num_classes, input_shape)
@@ -213,12 +220,23 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     batch = int(d["batch_size"])
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
+    shard = None
+    if data.streaming and spec.raw["distribute"] == "multi_worker":  # each worker decodes only its files
+        resolver = strategy.cluster_resolver
+        shard = (max(1, len(resolver.cluster_spec().as_dict().get("worker", []))), int(resolver.task_id or 0))
+        options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.OFF
     train_ds = data.dataset(
-        "train", batch_size=batch, shuffle=True, seed=seed, one_hot=built.one_hot, augment=built.augmentation
+        "train",
+        batch_size=batch,
+        shuffle=True,
+        seed=seed,
+        one_hot=built.one_hot,
+        augment=built.augmentation,
+        shard=shard,
     ).with_options(options)
-    val_ds = data.dataset("val", batch_size=batch, one_hot=built.one_hot).with_options(options)
-    x_sample = data.arrays["train"][0][:SAMPLE_SIZE].astype("float32") / 255.0
-    y_sample = data.arrays["train"][1][:SAMPLE_SIZE]
+    val_ds = data.dataset("val", batch_size=batch, one_hot=built.one_hot, shard=shard).with_options(options)
+    x_sample = data.images("train", SAMPLE_SIZE).astype("float32") / 255.0
+    y_sample = data.labels["train"][:SAMPLE_SIZE]
     if built.one_hot:
         y_sample = np.eye(data.num_classes, dtype="float32")[y_sample]
     user_callbacks = make_callbacks(spec, run_dir)
@@ -251,7 +269,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     saver = RunState(run_dir, tracked, history, doctor, journal)
     saver.saved_callbacks = state["callbacks"] if state else None
     callbacks = [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
-    counts = np.bincount(data.arrays["train"][1], minlength=data.num_classes)
+    counts = np.bincount(data.labels["train"], minlength=data.num_classes)
     class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
     start = time.perf_counter()
     if stopped:
@@ -280,7 +298,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     best_path = run_dir / "best.keras"
     best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
     metrics = {"val": evaluate_split(best_model, data, "val", one_hot=built.one_hot)}
-    if evaluate_test and "test" in data.arrays:
+    if evaluate_test and "test" in data.labels:
         metrics = {**evaluate_split(best_model, data, "test", one_hot=built.one_hot), "val": metrics["val"]}
     write_json(run_dir / "metrics.json", metrics)
     if doctor.diagnosis is not None:
