@@ -23,6 +23,7 @@ def test_defaults_and_lines(tmp_path):
         "augmentation": [],
         "resize": "squash",
         "invariances": [],
+        "memory_budget": "4GiB",
     }
     assert spec.raw["compile"]["loss"] == "SparseCategoricalCrossentropy"
     assert spec.where("model", 1) == f"{path} line 4"
