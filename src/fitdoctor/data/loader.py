@@ -251,6 +251,18 @@ def parse_bytes(value) -> int:
     return int(float(match.group(1)) * units[match.group(2).upper()])
 
 
+def load_for_spec(root: str | os.PathLike, spec) -> SplitData:
+    """The split folder read the way a spec's data section says (image_size, color_mode, resize, memory_budget)."""
+    d = spec.raw["data"]
+    return load_split(
+        root,
+        image_size=tuple(d["image_size"]),
+        color_mode=d["color_mode"],
+        resize=d["resize"],
+        memory_budget=parse_bytes(d["memory_budget"]),
+    )
+
+
 def load_split(
     root: str | os.PathLike,
     *,

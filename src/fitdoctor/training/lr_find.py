@@ -220,19 +220,13 @@ def lr_find(
     run_dir = Path(run_dir) if run_dir is not None else None
     if run_dir is not None and (run_dir / "lr-find.json").exists():
         raise UserError(f"'{run_dir}' already holds a range test (lr-find.json). Pass a new --run folder.")
-    from fitdoctor.data.loader import load_split, parse_bytes
+    from fitdoctor.data.loader import load_for_spec
     from fitdoctor.model.build import build_model
 
     if seed is not None:
         keras.utils.set_random_seed(int(seed))
     d = spec.raw["data"]
-    split = load_split(
-        data,
-        image_size=tuple(d["image_size"]),
-        color_mode=d["color_mode"],
-        resize=d["resize"],
-        memory_budget=parse_bytes(d["memory_budget"]),
-    )
+    split = load_for_spec(data, spec)
     built = build_model(spec, split.num_classes, (*split.image_size, split.channels))
     batch = int(d["batch_size"])
     train = split.dataset(

@@ -167,7 +167,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     import numpy as np
     import tensorflow as tf
 
-    from fitdoctor.data.loader import load_split, parse_bytes
+    from fitdoctor.data.loader import load_for_spec
     from fitdoctor.diagnosis.engine import diagnose
     from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks, recompile
     from fitdoctor.training.callback import FitDoctor
@@ -186,13 +186,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     if seed is not None:
         keras.utils.set_random_seed(int(seed) + done)
     d = spec.raw["data"]
-    data = load_split(
-        data_dir,
-        image_size=tuple(d["image_size"]),
-        color_mode=d["color_mode"],
-        resize=d["resize"],
-        memory_budget=parse_bytes(d["memory_budget"]),
-    )
+    data = load_for_spec(data_dir, spec)
     log(f"Data: {data.how}.")
     input_shape = (*data.image_size, data.channels)
     with strategy.scope():

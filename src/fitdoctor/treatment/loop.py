@@ -84,17 +84,10 @@ def _load(path: Path) -> Treatment:
 def _default_evaluate(model_path: Path, data_dir: Path, spec: Spec, one_hot: bool) -> dict:
     import keras
 
-    from fitdoctor.data.loader import load_split, parse_bytes
+    from fitdoctor.data.loader import load_for_spec
     from fitdoctor.training.evaluate import evaluate_split
 
-    d = spec.raw["data"]
-    data = load_split(
-        data_dir,
-        image_size=tuple(d["image_size"]),
-        color_mode=d["color_mode"],
-        resize=d["resize"],
-        memory_budget=parse_bytes(d["memory_budget"]),
-    )
+    data = load_for_spec(data_dir, spec)
     if "test" not in data.labels:
         raise UserError(f"'{data_dir}' has no test/ folder: fix compares before/after on it. Split with three ratios.")
     model = keras.saving.load_model(model_path)
