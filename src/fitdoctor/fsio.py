@@ -114,7 +114,11 @@ def write_text(path: str | os.PathLike, text: str) -> None:
 
 
 def write_json(path: str | os.PathLike, obj: Any, *, compact: bool = False) -> None:
-    """Write JSON atomically (UTF-8, NaN written as null); indented unless `compact` (large files)."""
+    """Write JSON atomically (UTF-8), indented, NaN and infinities written as null.
+
+    `compact` (large files of plain numbers, such as the scan cache) writes one line and skips
+    that conversion: a NaN there would be written as JSON's non-standard `NaN`.
+    """
     text = (
         json.dumps(obj, ensure_ascii=False, separators=(",", ":"))
         if compact

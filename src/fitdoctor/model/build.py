@@ -342,7 +342,7 @@ def make_callbacks(spec: Spec, run_dir=None) -> list:
 
 
 def checkpoint_settings(spec: Spec) -> dict:
-    """monitor/mode for best.keras: the spec's ModelCheckpoint if any, else val_loss/min."""
+    """monitor/mode for best.keras: the spec's ModelCheckpoint if any, else val_loss with mode "auto"."""
     for item in spec.raw.get("callbacks") or []:
         name, args = entry(item)
         if name == "ModelCheckpoint":
