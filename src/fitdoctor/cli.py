@@ -150,7 +150,14 @@ def data_undo(dst: str) -> None:
 @click.option("--restore", is_flag=True, help="Move quarantined files back.")
 @click.option("--dry-run", is_flag=True, help="List what would move.")
 @click.option("--no-cache", is_flag=True, help="Decode every file again, ignoring what earlier scans remembered.")
-def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: bool) -> None:
+@click.option(
+    "--quality",
+    default="",
+    metavar="ISSUES",
+    help="Also quarantine images with these quality findings (comma-separated): "
+    "dark, light, low_information, blurry, odd_aspect.",
+)
+def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: bool, quality: str) -> None:
     """Quarantine unusable files and extra copies of duplicates (nothing is deleted)."""
     from fitdoctor.data.clean import clean_folder, restore_quarantine
 
@@ -160,7 +167,8 @@ def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: b
         for path in skipped:
             click.echo(f"skipped (its place is taken): {path}")
         return
-    moves = clean_folder(folder, qdir, dry_run=dry_run, use_cache=not no_cache)
+    issues = tuple(q.strip() for q in quality.split(",") if q.strip())
+    moves = clean_folder(folder, qdir, dry_run=dry_run, use_cache=not no_cache, quality=issues)
     for m in moves:
         click.echo(f"{m['path']}: {m['reason']}")
     verb = "Would quarantine" if dry_run else "Quarantined"

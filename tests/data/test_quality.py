@@ -3,6 +3,7 @@
 import json
 
 import numpy as np
+import pytest
 from PIL import Image, ImageFilter, ImageOps
 
 from fitdoctor.data.demo_set import write_demo_set
@@ -52,3 +53,29 @@ def test_the_bundled_digits_raise_no_quality_finding(tmp_path):
     ins = inspect_folder(tmp_path / "digits", use_cache=False)
     assert {k: q["count"] for k, q in ins.quality.items()} == dict.fromkeys(ins.quality, 0)
     assert "Image quality" not in render(ins)
+
+
+def test_clean_quarantines_quality_findings_only_when_asked(tmp_path):
+    import hashlib
+
+    from fitdoctor.data.clean import clean_folder, restore_quarantine
+    from fitdoctor.errors import UserError
+
+    data = tmp_path / "data"
+    (data / "a").mkdir(parents=True)
+    (data / "b").mkdir()
+    for i in range(3):
+        shapes(i).save(data / "a" / f"{i}.png")
+        shapes(10 + i).save(data / "b" / f"{i}.png")
+    Image.new("RGB", (64, 64), (90, 120, 200)).save(data / "b" / "blank.png")
+    shapes(20).filter(ImageFilter.GaussianBlur(8)).save(data / "a" / "blurry.png")
+    before = {p.relative_to(data): hashlib.sha256(p.read_bytes()).hexdigest() for p in data.rglob("*.png")}
+    assert clean_folder(data, tmp_path / "q", use_cache=False) == []  # not asked: nothing moves
+    moves = clean_folder(data, tmp_path / "q", use_cache=False, quality=("low_information", "blurry"))
+    assert [m["path"] for m in moves] == ["a/blurry.png", "b/blank.png"]
+    assert moves[1]["reason"] == "low information (0)"
+    assert not (data / "b" / "blank.png").exists() and (tmp_path / "q" / "b" / "blank.png").exists()
+    restore_quarantine(data, tmp_path / "q")
+    assert {p.relative_to(data): hashlib.sha256(p.read_bytes()).hexdigest() for p in data.rglob("*.png")} == before
+    with pytest.raises(UserError, match="Unknown quality finding 'blury'. Did you mean 'blurry'?"):
+        clean_folder(data, tmp_path / "q", quality=("blury",))

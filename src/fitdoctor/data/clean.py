@@ -38,7 +38,12 @@ def _append(log: Path, entries: list[dict]) -> None:
 
 
 def clean_folder(
-    folder: str | os.PathLike, quarantine: str | os.PathLike, *, dry_run: bool = False, use_cache: bool = True
+    folder: str | os.PathLike,
+    quarantine: str | os.PathLike,
+    *,
+    dry_run: bool = False,
+    use_cache: bool = True,
+    quality: tuple[str, ...] = (),
 ) -> list[dict]:
     """Quarantine unusable files and all but the first copy of each exact duplicate.
 
@@ -47,11 +52,25 @@ def clean_folder(
         quarantine: Where the files go, mirroring their paths; must be outside `folder`.
         dry_run: List what would move, move nothing.
         use_cache: Reuse what earlier scans found for unchanged files (see `scan_cache`).
+        quality: Image-quality findings whose images go too, only when asked (`inspect.QUALITY`
+            names: dark, light, low_information, blurry, odd_aspect); default none.
 
     Returns:
         One `{"path", "reason"}` per quarantined file.
     """
+    from fitdoctor.data.inspect import QUALITY
+    from fitdoctor.data.inspect import quality as quality_findings
+
     folder, quarantine = Path(folder), Path(quarantine)
+    unknown = [q for q in quality if q not in QUALITY]
+    if unknown:
+        from fitdoctor.errors import closest
+
+        hint = closest(unknown[0], QUALITY)
+        raise UserError(
+            f"Unknown quality finding '{unknown[0]}'."
+            + (f" Did you mean '{hint}'?" if hint else f" Choose from: {', '.join(QUALITY)}.")
+        )
     if quarantine.resolve().is_relative_to(folder.resolve()):
         raise UserError(f"Quarantine folder '{quarantine}' is inside '{folder}'. Pass a folder outside it.")
     s = scan(folder, use_cache=use_cache)
@@ -60,6 +79,14 @@ def clean_folder(
     for group in exact_groups([f.record.sha256 for f in usable]):
         paths = sorted(usable[i].record.path for i in group)
         moves += [{"path": p, "reason": f"duplicate of {paths[0]}"} for p in paths[1:]]
+    if quality:
+        taken = {m["path"] for m in moves}
+        found = quality_findings([f.record for f in usable], limit=None)
+        for issue in quality:
+            for hit in found[issue]["worst"]:
+                if hit["path"] not in taken:
+                    taken.add(hit["path"])
+                    moves.append({"path": hit["path"], "reason": f"{issue.replace('_', ' ')} ({hit['score']:g})"})
     moves.sort(key=lambda m: m["path"])
     for m in moves:
         if (quarantine / m["path"]).exists():

@@ -97,10 +97,14 @@ def geometry(recs) -> dict:
     }
 
 
-def quality(recs) -> dict:
+def quality(recs, limit: int | None = WORST) -> dict:
     """The image-quality findings: per issue, its score, threshold, count and the worst files (worst first).
 
-    Never changes a file; `data clean` leaves these images where they are.
+    Never changes a file; `data clean --quality ISSUE` quarantines them only when asked.
+
+    Args:
+        recs: The usable files' records.
+        limit: How many of the worst files to list per issue (None: all of them).
     """
     out = {}
     for issue, (score, side, threshold, meaning) in QUALITY.items():
@@ -115,7 +119,7 @@ def quality(recs) -> dict:
             "flagged_when": f"{side} {round(threshold, 2)}",
             "meaning": meaning,
             "count": len(hits),
-            "worst": [{"path": path, "score": round(value, 4)} for value, path in hits[:WORST]],
+            "worst": [{"path": path, "score": round(value, 4)} for value, path in hits[:limit]],
         }
     return out
 
