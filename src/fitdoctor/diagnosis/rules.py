@@ -54,7 +54,6 @@ SPIKE_FLOOR = 0.05  # a spike must also move the loss by 5% of its starting valu
 PLATEAU_DROP = 0.05  # less than 5% decrease over the last window = plateau
 IMPROVING_DROP = 0.02
 CHANCE_STUCK = 0.9
-HIGH_LOSS_OF_CHANCE = 0.25
 LOW_TRAIN_ACCURACY = 0.8
 NOISY_VALIDATION = 0.05
 
