@@ -1,5 +1,7 @@
 """Atomic writes and the temp names they use: a killed write never takes a final name."""
 
+import os
+
 import pytest
 
 from fitdoctor.fsio import atomic_open, is_temp_name, pending_name, remove_stale_temps, temp_name, write_json
@@ -44,3 +46,37 @@ def test_remove_stale_temps_removes_only_fitdoctor_temps(tmp_path):
     removed = remove_stale_temps(tmp_path)
     assert sorted(p.name for p in removed) == sorted(stale)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*kept, ".sub.tmp.keras"])
+
+
+def _cross_device(monkeypatch):
+    """Every rename fails as it does between two file systems (EXDEV)."""
+    import errno
+
+    def rename(a, b):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", rename)
+
+
+def test_move_file_across_disks_copies_verifies_then_removes(tmp_path, monkeypatch):
+    from fitdoctor.fsio import move_file
+
+    (tmp_path / "a.png").write_bytes(b"pixels")
+    _cross_device(monkeypatch)
+    assert move_file(tmp_path / "a.png", tmp_path / "x" / "a.png") is True
+    assert not (tmp_path / "a.png").exists() and (tmp_path / "x" / "a.png").read_bytes() == b"pixels"
+    assert move_file(tmp_path / "a.png", tmp_path / "x" / "a.png") is False  # done already: nothing to do
+
+
+def test_move_file_finishes_a_move_killed_after_its_copy_and_never_overwrites(tmp_path):
+    import pytest
+
+    from fitdoctor.fsio import MoveConflict, move_file
+
+    (tmp_path / "a").write_bytes(b"same")
+    (tmp_path / "b").write_bytes(b"same")  # the copy was made, the source not yet removed
+    assert move_file(tmp_path / "a", tmp_path / "b") is True and not (tmp_path / "a").exists()
+    (tmp_path / "a").write_bytes(b"other")
+    with pytest.raises(MoveConflict):
+        move_file(tmp_path / "a", tmp_path / "b")
+    assert (tmp_path / "a").read_bytes() == b"other" and (tmp_path / "b").read_bytes() == b"same"

@@ -141,7 +141,16 @@ def data_undo(dst: str) -> None:
     """Put the files of a --mode move split back where they were."""
     from fitdoctor.data.split import undo_split
 
-    undo_split(dst, echo=click.echo)
+    _, skipped = undo_split(dst, echo=click.echo)
+    _fail_on_skipped(skipped, "put back")
+
+
+def _fail_on_skipped(skipped: list[tuple[str, str]], verb: str) -> None:
+    """List the files an undo or restore could not handle, then exit 2 (the rest is done)."""
+    for path, why in skipped:
+        click.echo(f"not {verb}: {path}: {why}", err=True)
+    if skipped:
+        raise UserError(f"{len(skipped)} file(s) could not be {verb} (listed above). Fix each, then run it again.")
 
 
 @data.command("clean")
@@ -164,8 +173,7 @@ def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: b
     if restore:
         restored, skipped = restore_quarantine(folder, qdir)
         click.echo(f"Restored {restored} files to '{folder}'.")
-        for path in skipped:
-            click.echo(f"skipped (its place is taken): {path}")
+        _fail_on_skipped([(path, "its place is taken; both files are kept") for path in skipped], "restored")
         return
     issues = tuple(q.strip() for q in quality.split(",") if q.strip())
     moves = clean_folder(folder, qdir, dry_run=dry_run, use_cache=not no_cache, quality=issues)

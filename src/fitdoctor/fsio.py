@@ -153,3 +153,69 @@ def copy_file_atomic(src: str | os.PathLike, dest: str | os.PathLike, *, fsync: 
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
         raise
+
+
+def sha256_file(path: str | os.PathLike) -> str:
+    """The SHA-256 of a file's bytes, read in 1 MiB chunks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+class MoveConflict(Exception):
+    """Both the source and the destination of a move hold a file, and they differ: nothing was changed."""
+
+
+def move_file(source: str | os.PathLike, dest: str | os.PathLike, *, sha256: str | None = None) -> bool:
+    """Move one file without ever losing it; return True when something was done. Safe to run again.
+
+    On one file system: a rename (atomic). Across file systems: a copy to a temp name, fsync,
+    rename into place, then the copy's hash is checked against the source's before the source is
+    removed. A move killed between its copy and the removal is finished by the next call (the
+    destination is the source's exact copy: the source is removed). Never writes over a file.
+
+    Args:
+        source: The file to move.
+        dest: Its new path (parent folders are created).
+        sha256: The source's known hash (checked instead of hashing the source again).
+
+    Raises:
+        FileNotFoundError: Neither path holds the file.
+        MoveConflict: Both hold a file and they differ.
+
+    Example:
+        >>> import pathlib, tempfile
+        >>> d = pathlib.Path(tempfile.mkdtemp()); _ = (d / "a.txt").write_text("x")
+        >>> move_file(d / "a.txt", d / "sub" / "a.txt"), move_file(d / "a.txt", d / "sub" / "a.txt")
+        (True, False)
+    """
+    import errno
+
+    source, dest = os.fspath(source), os.fspath(dest)
+    source_there, dest_there = os.path.lexists(source), os.path.lexists(dest)
+    if dest_there and not source_there:
+        return False  # done already
+    if not source_there:
+        raise FileNotFoundError(errno.ENOENT, "neither path holds the file", source)
+    if dest_there:
+        if sha256_file(dest) != (sha256 or sha256_file(source)):
+            raise MoveConflict(f"'{dest}' already holds another file")
+        os.unlink(source)  # a cross-device move killed after its verified copy
+        return True
+    os.makedirs(os.path.dirname(dest) or ".", exist_ok=True)
+    try:
+        os.rename(source, dest)
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+        expected = sha256 or sha256_file(source)
+        copy_file_atomic(source, dest)
+        if sha256_file(dest) != expected:
+            os.unlink(dest)
+            raise OSError(errno.EIO, "the copy does not match the original; the original is kept", source) from None
+        os.unlink(source)
+    return True

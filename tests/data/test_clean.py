@@ -41,3 +41,17 @@ def test_restore_never_overwrites(tmp_path):
     restored, skipped = restore_quarantine(root, tmp_path / "q")
     assert (restored, skipped) == (0, ["a/bad.png"])
     assert (root / "a" / "bad.png").read_text() == "new file of the user"
+    from fitdoctor.cli import main
+
+    assert main(["data", "clean", str(root), "--quarantine", str(tmp_path / "q"), "--restore"]) == 2
+
+
+def test_clean_never_overwrites_an_earlier_quarantined_file(tmp_path):
+    root = make_class_folder(tmp_path / "d", {"a": 2})
+    (tmp_path / "q" / "a").mkdir(parents=True)
+    (tmp_path / "q" / "a" / "bad.png").write_text("quarantined last week")
+    (root / "a" / "bad.png").write_text("nope")
+    with pytest.raises(UserError, match=r"already exists in the quarantine. Restore or move it first"):
+        clean_folder(root, tmp_path / "q")
+    assert (tmp_path / "q" / "a" / "bad.png").read_text() == "quarantined last week"
+    assert (root / "a" / "bad.png").read_text() == "nope"

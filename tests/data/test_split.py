@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from fitdoctor.cli import main
 from fitdoctor.data import scan as scan_module
 from fitdoctor.data.split import split_folder, undo_split
 from fitdoctor.data.split_plan import ratio_targets
@@ -182,9 +183,42 @@ def test_undo_puts_moved_files_back(tmp_path, class_folder):
     dst = tmp_path / "dst"
     split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode="move")
     assert tree_hashes(class_folder) == {}
-    assert undo_split(dst) == len(before)
+    assert undo_split(dst) == (len(before), [])
     assert tree_hashes(class_folder) == before
     assert not (dst / "train").exists()
+
+
+def test_undo_of_a_move_across_two_disks(tmp_path, class_folder, monkeypatch):
+    """A move split whose SRC and DST are on two file systems can be undone (was "Internal error")."""
+    import errno
+
+    before = tree_hashes(class_folder)
+    dst = tmp_path / "dst"
+
+    def rename(a, b):
+        raise OSError(errno.EXDEV, "Invalid cross-device link")
+
+    monkeypatch.setattr(os, "rename", rename)
+    split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode="move")
+    assert tree_hashes(class_folder) == {}
+    assert undo_split(dst) == (len(before), [])
+    assert tree_hashes(class_folder) == before
+
+
+def test_undo_finishes_what_it_can_and_lists_the_rest(tmp_path, class_folder, capsys):
+    before = tree_hashes(class_folder)
+    dst = tmp_path / "dst"
+    split_folder(class_folder, dst, ratio=(0.6, 0.2, 0.2), mode="move")
+    taken = sorted(before)[0]
+    (class_folder / taken).parent.mkdir(parents=True, exist_ok=True)
+    (class_folder / taken).write_bytes(b"a new file the user put there")
+    moved, skipped = undo_split(dst)
+    assert moved == len(before) - 1
+    assert len(skipped) == 1 and "SRC holds another file" in skipped[0][1]
+    assert (class_folder / taken).read_bytes() == b"a new file the user put there"  # nothing overwritten
+    assert main(["data", "undo", str(dst)]) == 2
+    err = capsys.readouterr().err
+    assert "not put back: " in err and f"SRC holds another file at '{taken}'" in err and "1 file(s) could not be put back" in err, err
 
 
 def test_undo_refuses_copy_split(tmp_path, class_folder):

@@ -38,7 +38,7 @@ def test_training_and_evaluation_stream_when_the_spec_says_so(tiny_split, tmp_pa
     lines = []
     result = train(spec, tiny_split, tmp_path / "run", seed=1, echo=lines.append)
     assert any(line.startswith("Data: streaming 120 images from their files") for line in lines)
-    assert result.epochs == 2 and result.metrics["split"] == "test" and result.metrics["samples"] == 30
+    assert result.epochs == 2 and result.metrics["test"]["split"] == "test" and result.metrics["test"]["samples"] == 30
     assert result.metrics["val"]["samples"] == 30
 
 

@@ -79,7 +79,7 @@ def test_a_kill_between_the_model_files_and_the_commit_resumes_from_the_committe
     tmp_path, tiny_split, monkeypatch
 ):
     """The window where last.keras/best.keras are written but state.json is not."""
-    from fitdoctor.training import state as state_module
+    from fitdoctor import rundir as state_module
     from fitdoctor.training.run import train
 
     real_write_json = state_module.write_json

@@ -61,7 +61,9 @@ def test_every_building_block_trains(tmp_path, tiny_split, optimizer, loss):
         rows = list(csv.DictReader(f))
     assert [r["epoch"] for r in rows] == ["0", "1"]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "precision", "recall"} <= set(rows[0])
-    metrics = json.loads((run / "metrics.json").read_text())
+    stored = json.loads((run / "metrics.json").read_text())
+    assert set(stored) == {"val", "test"}  # one shape, whatever was evaluated
+    metrics = stored["test"]
     assert metrics["split"] == "test" and len(metrics["confusion_matrix"]) == 10
     assert set(metrics["per_class"]["3"]) == {"precision", "recall", "f1", "support"}
     assert "macro_precision" in metrics and "macro_recall" in metrics

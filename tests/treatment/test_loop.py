@@ -5,8 +5,10 @@ from types import SimpleNamespace
 
 import pytest
 
+from fitdoctor.diagnosis.engine import diagnose
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import write_json, write_text
+from fitdoctor.rundir import RunDir
 from fitdoctor.treatment.loop import fix
 
 SPEC = """\
@@ -53,8 +55,8 @@ class FakeTrainer:
         write_text(run_dir / "spec.yaml", spec.to_yaml())
         (run_dir / "best.keras").write_bytes(b"fake")
         val = {"loss": min(history["val_loss"]), "accuracy": 0.98 if treated else 0.95, "split": "val"}
-        write_json(run_dir / "metrics.json", {"val": val, **({} if not evaluate_test else {"split": "test"})})
-        return SimpleNamespace(metrics={"val": val}, epochs=len(history["loss"]))
+        RunDir(run_dir).write_metrics(val)
+        return SimpleNamespace(metrics={"val": val}, epochs=len(history["loss"]), diagnosis=diagnose(run_dir))
 
 
 def fake_evaluate(log):
@@ -72,7 +74,7 @@ def test_loop_treats_overfitting_and_stops_at_good_fit(tmp_path):
         SPEC, tmp_path / "data", tmp_path / "run", trainer=trainer, evaluate=fake_evaluate(evaluated), echo=lines.append
     )
     assert [r["verdict"] for r in result.rounds] == ["overfitting", "good_fit"]
-    assert result.stop_reason == "good fit" and result.chosen_round == 1
+    assert result.stop_reason == "good_fit" and result.chosen_round == 1
     ids = [r["id"] for r in result.rounds[1]["remedies"]]
     assert ids == ["augmentation", "dropout", "l2"]  # the three strongest missing remedies at once
     assert (
@@ -105,6 +107,7 @@ def test_two_rounds_without_improvement_stop(tmp_path):
         def __call__(self, spec, data, run_dir, **kw):
             out = super().__call__(spec, data, run_dir, **kw)
             write_json(run_dir / "history.json", OVERFIT)
+            out.diagnosis = diagnose(run_dir)
             out.metrics["val"].update({"accuracy": 0.95, "loss": 0.65})
             return out
 
@@ -117,7 +120,7 @@ def test_two_rounds_without_improvement_stop(tmp_path):
         echo=None,
         max_rounds=6,
     )
-    assert result.stop_reason == "two rounds without a better validation score"
+    assert result.stop_reason == "stale"
     assert len(result.rounds) == 3 and result.chosen_round == 0
 
 
@@ -126,6 +129,7 @@ def test_rounds_and_budget_limits(tmp_path):
         def __call__(self, spec, data, run_dir, **kw):
             out = super().__call__(spec, data, run_dir, **kw)
             write_json(run_dir / "history.json", OVERFIT)
+            out.diagnosis = diagnose(run_dir)
             return out
 
     result = fix(
@@ -137,7 +141,7 @@ def test_rounds_and_budget_limits(tmp_path):
         echo=None,
         max_rounds=0,
     )
-    assert result.stop_reason == "rounds used up" and len(result.rounds) == 1
+    assert result.stop_reason == "rounds" and len(result.rounds) == 1
     result = fix(
         SPEC,
         tmp_path / "data",
@@ -147,7 +151,7 @@ def test_rounds_and_budget_limits(tmp_path):
         echo=None,
         budget_epochs=22,
     )
-    assert result.stop_reason == "epoch budget used up"
+    assert result.stop_reason == "budget"
 
 
 def test_resume_keeps_finished_rounds(tmp_path):

@@ -15,18 +15,9 @@ from pathlib import Path
 from fitdoctor.data.duplicates import exact_groups
 from fitdoctor.data.scan import scan
 from fitdoctor.errors import UserError
-from fitdoctor.fsio import copy_file_atomic
+from fitdoctor.fsio import MoveConflict, move_file
 
 LOG_NAME = "quarantine-log.jsonl"
-
-
-def _move(src: Path, dest: Path) -> None:
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        os.rename(src, dest)
-    except OSError:
-        copy_file_atomic(src, dest)
-        os.unlink(src)
 
 
 def _append(log: Path, entries: list[dict]) -> None:
@@ -101,7 +92,13 @@ def clean_folder(
     root = str(folder.resolve())
     _append(quarantine / LOG_NAME, [{"run": run, "root": root, "action": "quarantine", **m} for m in moves])
     for m in moves:
-        _move(folder / m["path"], quarantine / m["path"])
+        try:
+            move_file(folder / m["path"], quarantine / m["path"])
+        except MoveConflict:
+            raise UserError(
+                f"'{quarantine / m['path']}' already holds another file (from an earlier clean); nothing was "
+                "overwritten. Pass another --quarantine folder."
+            ) from None
     return moves
 
 
@@ -123,10 +120,12 @@ def restore_quarantine(folder: str | os.PathLike, quarantine: str | os.PathLike)
         src, dest = quarantine / e["path"], folder / e["path"]
         if not src.exists():
             continue
-        if dest.exists():
+        if os.path.lexists(dest):
             skipped.append(e["path"])
             continue
-        _move(src, dest)
-        restored += 1
+        try:
+            restored += move_file(src, dest)
+        except (MoveConflict, OSError):
+            skipped.append(e["path"])
     _append(log, [{"action": "restore", "root": root, "restored": restored, "time": time.strftime("%Y%m%dT%H%M%S")}])
     return restored, skipped

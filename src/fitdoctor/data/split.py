@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import csv
 import errno
-import hashlib
 import io
 import json
 import os
@@ -25,21 +24,21 @@ from pathlib import Path
 from fitdoctor.data.scan import scan
 from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, check_fixed, check_ratio, make_plan
 from fitdoctor.errors import UserError, param_error
-from fitdoctor.fsio import TMP_SUFFIX, atomic_open, copy_file_atomic, fsync_path, write_json
+from fitdoctor.fsio import (
+    TMP_SUFFIX,
+    MoveConflict,
+    atomic_open,
+    copy_file_atomic,
+    fsync_path,
+    move_file,
+    write_json,
+)
 
 MODES = ("copy", "move", "hardlink", "symlink")
 STATE_DIR = ".fitdoctor"
 PLAN_FILE = "split-plan.json"
 DONE_FILE = "split-done.json"
 JOURNAL_FILE = "split-journal.log"
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def parse_owner(spec: str | None) -> tuple[str | None, str | None]:
@@ -98,28 +97,22 @@ def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
     source, dest = os.path.join(src, op.source), os.path.join(dst, op.dest)
     dest_there = os.path.lexists(dest)
     if mode == "move":
-        source_there = os.path.exists(source)
-        if dest_there and not source_there:
-            return False
-        if dest_there and source_there:  # cross-device move killed after its copy
-            if _sha256(dest) == op.sha256:
-                os.unlink(source)
-                return True
-        elif not source_there:
+        try:
+            return move_file(source, dest, sha256=op.sha256)
+        except FileNotFoundError:
             raise UserError(
                 f"'{op.source}' is neither in SRC nor in DST. It was moved or deleted by hand; "
                 f"put it back in '{src}' and run the same command again."
-            )
-        try:
-            os.rename(source, dest)
+            ) from None
+        except MoveConflict:
+            raise UserError(
+                f"'{op.dest}' in DST is another file than '{op.source}' in SRC. Move it out of '{dst}' "
+                "and run the same command again."
+            ) from None
         except OSError as exc:
-            if exc.errno != errno.EXDEV:
-                raise
-            copy_file_atomic(source, dest)
-            if _sha256(dest) != op.sha256:
+            if exc.errno == errno.EIO:
                 raise UserError(f"Copy of '{op.source}' does not match its hash; SRC keeps the file.") from None
-            os.unlink(source)
-        return True
+            raise
     if dest_there and os.stat(dest).st_size == op.bytes:
         return False
     copy_file_atomic(source, dest, fsync=False)  # SRC keeps the original; synced once at the end
@@ -325,10 +318,12 @@ def _execute(plan: Plan, src: Path, dst: Path, mode: str, progress: bool) -> Non
             bar.__exit__(None, None, None)
 
 
-def undo_split(dst: str | os.PathLike, *, echo=None) -> int:
-    """Put the files of a `--mode move` split back into SRC; return how many moved back.
+def undo_split(dst: str | os.PathLike, *, echo=None) -> tuple[int, list[tuple[str, str]]]:
+    """Put the files of a `--mode move` split back into SRC; return (how many moved back, skipped).
 
-    Safe to run again after a crash: it reads where each file is from the disk.
+    Every file that can go back goes back (across file systems too: see `fsio.move_file`);
+    `skipped` lists each one that could not, with the reason. Never writes over a file. Safe
+    to run again after a crash: it reads where each file is from the disk.
     """
     say = echo or (lambda _msg: None)
     dst = Path(dst)
@@ -342,13 +337,20 @@ def undo_split(dst: str | os.PathLike, *, echo=None) -> int:
             "put back. Remove the folder yourself if you no longer want it."
         )
     src = Path(params["src"])
-    moved = 0
+    moved, skipped = 0, []
     for op in reversed(plan.ops):
         source, dest = src / op.source, dst / op.dest
-        if dest.exists() and not source.exists():
-            source.parent.mkdir(parents=True, exist_ok=True)
-            os.rename(dest, source)
-            moved += 1
+        if os.path.islink(dest):
+            skipped.append((op.dest, "it is a symbolic link now, not the file the split moved"))
+            continue
+        try:
+            moved += move_file(dest, source, sha256=op.sha256)
+        except FileNotFoundError:
+            skipped.append((op.dest, "it is in neither folder (moved or deleted by hand)"))
+        except MoveConflict:
+            skipped.append((op.dest, f"SRC holds another file at '{op.source}'; both are kept"))
+        except OSError as exc:
+            skipped.append((op.dest, exc.strerror or str(exc)))
     with contextlib.suppress(FileNotFoundError):
         (state / DONE_FILE).unlink()
     for d in sorted(
@@ -356,6 +358,6 @@ def undo_split(dst: str | os.PathLike, *, echo=None) -> int:
     ):
         with contextlib.suppress(OSError):
             d.rmdir()
-    write_json(state / "undo-done.json", {"moved_back": moved})
+    write_json(state / "undo-done.json", {"moved_back": moved, "skipped": [path for path, _ in skipped]})
     say(f"Moved {moved} files back to '{src}'.")
-    return moved
+    return moved, skipped

@@ -45,6 +45,7 @@ class Diagnosis:
         return diagnosis_card(self)
 
     def to_dict(self) -> dict:
+        """Everything, rendered text included (`diagnose --json`)."""
         return {
             "source": self.source,
             "verdict": self.verdict,
@@ -52,6 +53,15 @@ class Diagnosis:
             "best_epoch": self.best_epoch,
             "epochs": self.epochs,
             "notes": self.notes,
+        }
+
+    def to_record(self) -> dict:
+        """Keys and numbers only (`diagnosis.json`, the rounds of `treatment.json`): no rendered text."""
+        return {
+            "verdict": self.verdict,
+            "findings": [f.to_record() for f in self.findings],
+            "best_epoch": self.best_epoch,
+            "epochs": self.epochs,
         }
 
 
@@ -86,6 +96,29 @@ def find(h: History) -> list[Finding]:
     return findings
 
 
+def summary_text(findings: list[dict], lang: str) -> str:
+    """The summary of a stored diagnosis (its findings' `to_record()`, most important first) in `lang`.
+
+    Renders from keys and numbers, with no new diagnosis: the same sentence `diagnose` gives
+    the primary finding, preceded by a problem that came and went, if any.
+
+    Example:
+        >>> summary_text([{"kind": "insufficient_data", "evidence": {"epochs": 2}}], "pt")
+        'Só 2 época(s): não é suficiente para julgar. Treine por pelo menos 3 épocas.'
+    """
+    language = resolve_lang(lang)
+    return _primary_summary([Finding.from_record(r) for r in findings], language)
+
+
+def _primary_summary(findings: list[Finding], lang: str) -> str:
+    primary = findings[0]
+    text = summarise(primary, lang)
+    past = [f for f in findings[1:] if f.evidence.get("ended")]
+    if past and not primary.evidence.get("ended"):
+        text = after_past(text, past[0], lang)
+    return text
+
+
 def _best_epoch(h: History) -> int | None:
     train, val, _ = rules.monitor(h)
     curve = val if val is not None else train
@@ -118,9 +151,7 @@ def diagnose(
     for f in findings:
         f.summary = summarise(f, language)
         f.remedies = prescribe(f, h.spec, language)
-    past = [f for f in findings[1:] if f.evidence.get("ended")]
-    if past and not findings[0].evidence.get("ended"):
-        findings[0].summary = after_past(findings[0].summary, past[0], language)
+    findings[0].summary = _primary_summary(findings, language)
     return Diagnosis(
         source=h.source,
         verdict=findings[0].kind,

@@ -58,10 +58,35 @@ class Finding:
     remedies: list[Remedy] = field(default_factory=list)
 
     def to_dict(self) -> dict:
+        """Everything, the rendered summary and remedies included (`diagnose --json`)."""
         out = asdict(self)
         out["confidence"] = round(float(self.confidence), 3)
         out["evidence"] = {k: _clean(v) for k, v in self.evidence.items()}
         return out
+
+    def to_record(self) -> dict:
+        """Keys and numbers only, for stored records: `from_record` plus `summarise` render it in any language.
+
+        Example:
+            >>> rec = Finding("overfitting", 0.9, 12, {"val_rise": 0.18}, summary="...").to_record()
+            >>> sorted(rec), Finding.from_record(rec).onset_epoch
+            (['confidence', 'evidence', 'form', 'kind', 'onset_epoch', 'remedies'], 12)
+        """
+        out = self.to_dict()
+        out.pop("summary")
+        out["remedies"] = [r.id for r in self.remedies]
+        return out
+
+    @classmethod
+    def from_record(cls, record: dict) -> Finding:
+        """A finding back from `to_record()` (without its rendered text)."""
+        return cls(
+            record["kind"],
+            record.get("confidence", 1.0),
+            record.get("onset_epoch"),
+            dict(record.get("evidence") or {}),
+            record.get("form", ""),
+        )
 
 
 def _clean(value):

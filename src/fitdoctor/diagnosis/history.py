@@ -199,30 +199,25 @@ def from_csv(path: Path) -> History:
 
 
 def from_run_dir(path: Path) -> History:
-    """Read a fitdoctor run directory: history.json (or history.csv), spec and metrics."""
-    if (path / "history.json").exists():
-        history = from_json(path / "history.json", null_is_nan=True)  # fitdoctor writes NaN and inf as null
-    elif (path / "history.csv").exists():
-        history = from_csv(path / "history.csv")
+    """Read a fitdoctor run directory: its history, the live callback's statistics, run.json and the spec."""
+    from fitdoctor.rundir import HISTORY, HISTORY_CSV, RunDir
+
+    run = RunDir(path)
+    if run.has_history():
+        history = from_json(run / HISTORY, null_is_nan=True)  # fitdoctor writes NaN and inf as null
+    elif (run / HISTORY_CSV).exists():
+        history = from_csv(run / HISTORY_CSV)
     else:
         raise UserError(f"'{path}' has no history.json or history.csv. Pass a fitdoctor run directory.")
     history.source = str(path)
-    stats_path = path / "stats.json"
-    if stats_path.exists():
-        history.stats = json.loads(stats_path.read_text(encoding="utf-8"))
-    info_path = path / "run.json"
-    if info_path.exists():
-        info = json.loads(info_path.read_text(encoding="utf-8"))
-        history.num_classes = info.get("num_classes", history.num_classes)
-        history.loss_name = info.get("loss")
-        val_counts = (info.get("counts") or {}).get("val")
-        if isinstance(val_counts, dict) and val_counts:
-            history.val_samples = int(sum(val_counts.values()))
-    spec_path = path / "spec.yaml"
-    if spec_path.exists():
-        import yaml
-
-        history.spec = yaml.safe_load(spec_path.read_text(encoding="utf-8"))
+    history.stats = run.stats() or {}
+    info = run.info()
+    history.num_classes = info.get("num_classes", history.num_classes)
+    history.loss_name = info.get("loss")
+    val_counts = (info.get("counts") or {}).get("val")
+    if isinstance(val_counts, dict) and val_counts:
+        history.val_samples = int(sum(val_counts.values()))
+    history.spec = run.spec_raw()
     return history
 
 
@@ -257,14 +252,13 @@ def load_history(source) -> History:
     from fitdoctor.diagnosis import formats
 
     if path.is_dir():
+        from fitdoctor.rundir import HISTORY, HISTORY_CSV
+
+        own = (path / HISTORY).exists() or (path / HISTORY_CSV).exists()
         for name in ("metrics.csv", "trainer_state.json"):  # a Lightning or Hugging Face run folder
-            if (path / name).is_file() and not (path / "history.json").exists():
+            if (path / name).is_file() and not own:
                 return load_history(path / name)
-        if (
-            not (path / "history.json").exists()
-            and not (path / "history.csv").exists()
-            and formats.find_tensorboard(path)
-        ):
+        if not own and formats.find_tensorboard(path):
             return from_dict(formats.from_tensorboard(path), str(path))
         return from_run_dir(path)
     if formats.find_tensorboard(path):

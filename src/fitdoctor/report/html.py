@@ -11,15 +11,15 @@ from __future__ import annotations
 
 import base64
 import html
-import json
 import os
 from pathlib import Path
 
-from fitdoctor.diagnosis.engine import diagnose
+from fitdoctor.diagnosis.engine import diagnose, summary_text
 from fitdoctor.diagnosis.messages import resolve_lang, t
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import atomic_open, write_text
 from fitdoctor.report import plots
+from fitdoctor.rundir import RunDir
 from fitdoctor.treatment.change import render
 
 BANNER = {
@@ -68,10 +68,6 @@ STORY_COLOR = {
 
 def _data_uri(png: bytes) -> str:
     return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
-
-
-def _read(path: Path):
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
 
 
 class _Page:
@@ -274,7 +270,7 @@ def _loss_vs_accuracy(p: _Page, d) -> None:
 
 
 def _test_metrics(p: _Page, metrics: dict | None, data_dir: Path | None) -> None:
-    if not metrics or "confusion_matrix" not in metrics or metrics.get("split") != "test":
+    if not metrics or "confusion_matrix" not in metrics:
         p.section(p.t("html.confusion"), f'<p class="note">{p.t("html.no_test")}</p>')
         return
     names = metrics["class_names"]
@@ -370,15 +366,9 @@ def _diff_html(diff: str) -> str:
     return "<pre>" + "\n".join(out) + "</pre>"
 
 
-def _round_summary(run_dir: Path | None, r: dict, lang: str) -> str:
-    """A round's diagnosis in the page's language (the record holds it in the language of the fix run)."""
-    if run_dir is None:
-        return r.get("summary", "")
-    round_dir = run_dir / "rounds" / f"{r['round']:02d}"
-    try:
-        return diagnose(round_dir, lang=lang).primary.summary
-    except UserError:
-        return r.get("summary", "")
+def _round_summary(r: dict, lang: str) -> str:
+    """A round's diagnosis in the page's language, rendered from its record (no new diagnosis)."""
+    return summary_text(r["findings"], lang) if r.get("findings") else ""
 
 
 def _before_after(p: _Page, record: dict) -> str:
@@ -396,7 +386,7 @@ def _before_after(p: _Page, record: dict) -> str:
     )
 
 
-def _treatment(p: _Page, record: dict, run_dir: Path | None) -> None:
+def _treatment(p: _Page, record: dict) -> None:
     rounds = [r for r in record["rounds"] if r.get("finished")]
     body = ""
     if not p.compact:
@@ -424,7 +414,7 @@ def _treatment(p: _Page, record: dict, run_dir: Path | None) -> None:
             )
             body += f"<details><summary>{p.t('html.spec_diff')}</summary>{_diff_html(r.get('spec_diff', ''))}</details>"
         if not p.compact:
-            body += f'<p class="note">{html.escape(_round_summary(run_dir, r, p.lang))}</p>'
+            body += f'<p class="note">{html.escape(_round_summary(r, p.lang))}</p>'
     body += _before_after(p, record)
     p.section(p.t("html.treatment"), body)
 
@@ -443,7 +433,7 @@ def diagnosis_card(d, *, numbers: list[tuple[str, str]] | None = None) -> str:
     """A diagnosis as a notebook card: verdict banner, curves, evidence, remedies with their Keras code.
 
     Example:
-        >>> from fitdoctor.diagnosis.engine import diagnose
+        >>> from fitdoctor.diagnosis.engine import diagnose, summary_text
         >>> card = diagnosis_card(diagnose({"loss": [1.0, 0.6, 0.4, 0.3, 0.2], "val_loss": [1.0, 0.7, 0.6, 0.7, 0.9]}))
         >>> 'class="fitdoctor compact"' in card and "<svg" in card
         True
@@ -469,7 +459,7 @@ def live_card(history: dict, d, found: list, flagged: dict, epoch: int, stopped:
         stopped: A line saying the callback stopped training, or "".
 
     Example:
-        >>> from fitdoctor.diagnosis.engine import diagnose
+        >>> from fitdoctor.diagnosis.engine import diagnose, summary_text
         >>> h = {"loss": [1.0, 0.6, 0.4], "val_loss": [1.0, 0.7, 0.6]}
         >>> "watching" in live_card(h, diagnose(h, lang="en"), [], {}, 3)
         True
@@ -532,7 +522,7 @@ def treatment_card(record: dict, lang: str | None = None) -> str:
     """
     p = _Page(resolve_lang(lang), compact=True)
     _story_banner(p, record)
-    _treatment(p, record, None)
+    _treatment(p, record)
     return p.fragment()
 
 
@@ -567,7 +557,7 @@ class Report:
         An earlier fitdoctor report at that place is replaced. Any other existing file is kept
         unless `force`, and the run's own files (history, spec, models...) are never written over.
         """
-        out = Path(path) if path else self.run_dir / ("report.html" if self.lang == "en" else "report.pt.html")
+        out = Path(path) if path else RunDir(self.run_dir).report_path(self.lang)
         targets = [out, *(out.parent / f"{out.stem}-{name}.png" for name in self.images)]
         own = {p.resolve() for p in self.run_dir.rglob("*") if p.is_file() and not p.name.startswith("report")}
         for target in targets:
@@ -615,38 +605,37 @@ def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
             f"Run directory '{run_dir}' does not exist. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'."
         )
     language = resolve_lang(lang)
-    record = _read(run_dir / "treatment.json")
-    main = run_dir
-    metrics = None
-    if record:
-        chosen = record.get("chosen_round") or 0
-        main = run_dir / "rounds" / f"{chosen:02d}"
-        metrics = (record.get("after") or {}).get("test")
-    if not (main / "history.json").exists():
-        raise UserError(f"'{main}' has no history.json. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'.")
-    history = _read(main / "history.json")
-    info = _read(main / "run.json") or {}
-    metrics = metrics or _read(main / "metrics.json")
-    d = diagnose(main, lang=language)
+    run = RunDir(run_dir)
+    record = run.treatment()
+    main = run.main_run()
+    if not main.has_history():
+        raise UserError(
+            f"'{main.path}' has no history.json. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'."
+        )
+    history = main.history()
+    info = main.info()
+    metrics = main.metrics()
+    test = ((record.get("after") or {}).get("test") if record else None) or metrics.get("test")
+    d = diagnose(main.path, lang=language)
     p = _Page(language)
-    val = (metrics or {}).get("val") or (_read(main / "metrics.json") or {}).get("val") or {}
+    val = metrics.get("val") or {}
     numbers = _diagnosis_numbers(d, language)
     if val.get("accuracy") is not None:
         numbers.append((t("html.val_accuracy", language), f"{val['accuracy']:.4f}"))
-    if metrics and metrics.get("split") == "test":
-        numbers.append((t("html.test_accuracy", language), f"{metrics['accuracy']:.4f}"))
+    if test:
+        numbers.append((t("html.test_accuracy", language), f"{test['accuracy']:.4f}"))
     if record:
         _story_banner(p, record, kept=d)
     else:
         _banner(p, d)
     _cards(p, numbers)
     if record:
-        _treatment(p, record, run_dir)
+        _treatment(p, record)
     _curves(p, history, d)
     _loss_vs_accuracy(p, d)
     _remedies(p, d)
     data_dir = Path(info["data"]) if info.get("data") else None
-    _test_metrics(p, metrics, data_dir)
+    _test_metrics(p, test, data_dir)
     _dataset(p, info, data_dir)
     p.parts.append(f'<p class="note">{p.t("html.generated", version=__version__, source=str(run_dir))}</p>')
     return Report(run_dir, language, p.fragment(), p.images)

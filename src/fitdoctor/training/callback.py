@@ -56,6 +56,9 @@ class FitDoctor(keras.callbacks.Callback):
             display shows the findings.
         live: In a notebook, one display updated in place each epoch instead of log lines.
             Default None: on in Jupyter/Colab/Kaggle, off in a terminal; False turns it off.
+        initial_history: When a fit resumes an earlier one, the history so far (each fit
+            starts from it). Default: none.
+        initial_flagged: When a fit resumes, the epoch each finding was first flagged at.
     """
 
     def __init__(
@@ -70,6 +73,8 @@ class FitDoctor(keras.callbacks.Callback):
         verbose: int = 1,
         log=None,
         live: bool | None = None,
+        initial_history: dict[str, list] | None = None,
+        initial_flagged: dict[str, int] | None = None,
     ):
         super().__init__()
         self.path = path
@@ -83,8 +88,8 @@ class FitDoctor(keras.callbacks.Callback):
         self.log = log
         self.live = live
         self.display = None  # the live display of the current fit, made in on_train_begin
-        self.initial_history: dict[str, list] = {}
-        self.initial_flagged: dict[str, int] = {}
+        self.initial_history = {k: list(v) for k, v in (initial_history or {}).items()}
+        self.initial_flagged = dict(initial_flagged or {})
         self.diagnosis = None  # the latest; reset with the rest in on_train_begin
         self.flagged: dict[str, int] = {}
         self.seconds = 0.0
@@ -217,7 +222,7 @@ class FitDoctor(keras.callbacks.Callback):
         """Write the latest diagnosis (plus first-flag epochs and sampled stats) as JSON."""
         if self.diagnosis is None:
             return
-        doc = self.diagnosis.to_dict()
+        doc = self.diagnosis.to_record()
         doc.update({"flagged": self.flagged, "stopped_reason": self.stopped_reason, "stats": self.stats})
         write_json(path, doc)
 

@@ -210,6 +210,7 @@ def lr_find(
     from fitdoctor.errors import param_error
     from fitdoctor.fsio import atomic_open, write_json
     from fitdoctor.model.spec import load_spec
+    from fitdoctor.rundir import LR_FIND, LR_FIND_PLOT, RunDir
 
     if not (0 < start_lr < end_lr):
         raise param_error("start_lr", "lr_find", "a rate above 0 and below end_lr", start_lr)
@@ -217,8 +218,8 @@ def lr_find(
         raise param_error("steps", "lr_find", "a whole number >= 20", steps)
     language = resolve_lang(lang)
     spec = load_spec(spec)
-    run_dir = Path(run_dir) if run_dir is not None else None
-    if run_dir is not None and (run_dir / "lr-find.json").exists():
+    run = RunDir(run_dir) if run_dir is not None else None
+    if run is not None and (run / LR_FIND).exists():
         raise UserError(f"'{run_dir}' already holds a range test (lr-find.json). Pass a new --run folder.")
     from fitdoctor.data.loader import load_for_spec
     from fitdoctor.model.build import build_model
@@ -236,11 +237,11 @@ def lr_find(
     built.model.fit(train, steps_per_epoch=int(steps), epochs=1, verbose=0, shuffle=False, callbacks=[finder])
     found = finder.suggestions()
     plot = None
-    if run_dir is not None:
-        run_dir.mkdir(parents=True, exist_ok=True)
+    if run is not None:
+        run.path.mkdir(parents=True, exist_ok=True)
         labels = {k: t(f"lr_find.{k}", language) for k in ("valley", "steep", "minimum", "lr", "loss")}
-        plot = run_dir / "lr-find.png"
+        plot = run / LR_FIND_PLOT
         with atomic_open(plot, "wb") as f:
             f.write(plot_range_test(finder.lrs, finder.losses, found, labels))
-        write_json(run_dir / "lr-find.json", {"suggestions": found, "lrs": finder.lrs, "losses": finder.losses})
+        write_json(run / LR_FIND, {"suggestions": found, "lrs": finder.lrs, "losses": finder.losses})
     return LRFindResult(found["valley"], found, finder.lrs, finder.losses, plot, language)

@@ -1,7 +1,6 @@
 """`fitdoctor train`: a spec and a split folder in, a complete run directory out.
 
-RUNDIR holds `spec.yaml` (resolved), `history.csv` (CSVLogger columns), `history.json`,
-`best.keras`, `last.keras`, `metrics.json`, `diagnosis.json`, `run.json` and `run.log`.
+RUNDIR's files are listed in `fitdoctor.rundir`, which reads and writes them.
 A run killed at any moment continues with `resume=True` from its last finished epoch.
 """
 
@@ -16,8 +15,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fitdoctor.errors import UserError  # noqa: E402
-from fitdoctor.fsio import write_json, write_text  # noqa: E402
+from fitdoctor.fsio import write_text  # noqa: E402
 from fitdoctor.model.spec import Spec, load_spec  # noqa: E402
+from fitdoctor.rundir import BEST, DIAGNOSIS, LAST, LOG, METRICS, SPEC, RunDir  # noqa: E402
 
 SAMPLE_SIZE = 64
 
@@ -127,7 +127,7 @@ def train(
     state = _prepare_run_dir(run_dir, resume)
     if state:
         seed = _resumable_spec(run_dir, spec)
-    log = _Log(run_dir / "run.log", echo)
+    log = _Log(run_dir / LOG, echo)
     return _train(spec, Path(data), run_dir, state, strategy, seed, evaluate_test, log)
 
 
@@ -140,7 +140,7 @@ def _resumable_spec(run_dir: Path, spec: Spec) -> int | None:
     Only `fit.epochs` (to train longer), `fit.seed` and `distribute` may differ. Without a
     new seed, the run keeps the one it started with.
     """
-    saved_path = run_dir / "spec.yaml"
+    saved_path = run_dir / SPEC
     if not saved_path.exists():
         return spec.raw["fit"].get("seed")
     saved = load_spec(saved_path).raw
@@ -163,43 +163,79 @@ def _part(raw: dict, key: str):
 
 
 def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, evaluate_test: bool, log) -> RunResult:
+    """The steps of a run: load and build, fit with the run's callbacks, evaluate, record."""
     import keras
-    import numpy as np
     import tensorflow as tf
 
-    from fitdoctor.data.loader import load_for_spec
-    from fitdoctor.diagnosis.engine import diagnose
-    from fitdoctor.model.build import build_model, checkpoint_settings, make_callbacks, recompile
-    from fitdoctor.training.callback import FitDoctor
-    from fitdoctor.training.checkpoint import AtomicModelCheckpoint
-    from fitdoctor.training.evaluate import evaluate_split
-    from fitdoctor.training.state import RunState, committed_history
-
     tf.get_logger().setLevel("ERROR")
+    run = RunDir(run_dir)
     total = int(spec.raw["fit"]["epochs"])
     done = int(state["epoch"]) if state else 0
     stopped = bool(state and state.get("stopped"))  # a callback (EarlyStopping) ended the run
-    run_info_path = run_dir / "run.json"
-    if state and (done >= total or stopped) and (run_dir / "metrics.json").exists():
+    if state and (done >= total or stopped) and (run / METRICS).exists():
         log(f"Run '{run_dir}' already finished {done} epochs; nothing to do.")
-        return _result_from_dir(run_dir)
+        return _result_from_dir(run)
     if seed is not None:
         keras.utils.set_random_seed(int(seed) + done)
-    d = spec.raw["data"]
+    data, built = _load_and_build(spec, data_dir, run, state, strategy, log)
+    info = _run_info(spec, data, built, data_dir, seed)
+    write_text(run / SPEC, spec.to_yaml())
+    run.write_info(info)
+    train_ds, val_ds = _datasets(spec, data, built, strategy, seed)
+    doctor, saver, callbacks = _callbacks(spec, data, built, strategy, run, state, total, log)
+    start = time.perf_counter()
+    if stopped:
+        log(f"Training had stopped after epoch {done}; finishing the run without more epochs.")
+    else:
+        _fit(spec, data, built, train_ds, val_ds, callbacks, total, done)
+    seconds = time.perf_counter() - start
+    metrics = _evaluate(run, data, built, evaluate_test)
+    if doctor.diagnosis is not None:
+        doctor.write(run / DIAGNOSIS)
+    from fitdoctor.diagnosis.engine import diagnose
+
+    diagnosis = diagnose(run_dir)  # the run's one offline diagnosis: the history with the run's facts
+    epochs_run = len(next(iter(saver.history.values()), []))
+    info.update(
+        {
+            "finished": True,
+            "epochs_run": epochs_run,
+            "fit_seconds": round(seconds, 2),
+            "stopped_early": epochs_run < total,
+            "doctor_seconds": round(doctor.seconds, 3),
+        }
+    )
+    run.write_info(info)
+    split = "test" if "test" in metrics else "val"
+    log(
+        f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {diagnosis.verdict}; "
+        f"{split} accuracy {metrics[split]['accuracy']:.4f}. Run: {run_dir}"
+    )
+    return RunResult(run_dir, saver.history, diagnosis, metrics, epochs_run, built.warnings)
+
+
+def _load_and_build(spec: Spec, data_dir: Path, run: RunDir, state, strategy, log):
+    """The data as the spec reads it, and the model: built, or the run's last model on resume."""
+    import keras
+
+    from fitdoctor.data.loader import load_for_spec
+    from fitdoctor.model.build import build_model, recompile
+
     data = load_for_spec(data_dir, spec)
     log(f"Data: {data.how}.")
-    input_shape = (*data.image_size, data.channels)
     with strategy.scope():
-        built = build_model(spec, data.num_classes, input_shape)
-        if state and (run_dir / "last.keras").exists():
-            built.model = recompile(
-                keras.saving.load_model(run_dir / "last.keras"), spec, data.num_classes, built.one_hot
-            )
-            log(f"Resuming '{run_dir}' after epoch {done}.")
+        built = build_model(spec, data.num_classes, (*data.image_size, data.channels))
+        if state and (run / LAST).exists():
+            built.model = recompile(keras.saving.load_model(run / LAST), spec, data.num_classes, built.one_hot)
+            log(f"Resuming '{run.path}' after epoch {state['epoch']}.")
     for w in built.warnings:
         log(f"Warning: {w}")
-    write_text(run_dir / "spec.yaml", spec.to_yaml())
-    info = {
+    return data, built
+
+
+def _run_info(spec: Spec, data, built, data_dir: Path, seed) -> dict:
+    """What `run.json` says of the run before it trains (`_train` adds the timings at the end)."""
+    return {
         "num_classes": data.num_classes,
         "class_names": data.class_names,
         "loss": built.loss_name,
@@ -210,8 +246,13 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
         "one_hot": built.one_hot,
         "distribute": spec.raw["distribute"],
     }
-    write_json(run_info_path, info)
-    batch = int(d["batch_size"])
+
+
+def _datasets(spec: Spec, data, built, strategy, seed):
+    """The training and validation `tf.data` pipelines; under multi_worker each worker reads its shard."""
+    import tensorflow as tf
+
+    batch = int(spec.raw["data"]["batch_size"])
     options = tf.data.Options()
     options.experimental_distribute.auto_shard_policy = tf.data.experimental.AutoShardPolicy.DATA
     shard = None
@@ -229,92 +270,94 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
         shard=shard,
     ).with_options(options)
     val_ds = data.dataset("val", batch_size=batch, one_hot=built.one_hot, shard=shard).with_options(options)
+    return train_ds, val_ds
+
+
+def _callbacks(spec: Spec, data, built, strategy, run: RunDir, state, total: int, log):
+    """The spec's callbacks, then the checkpoint, the live FitDoctor, the epoch log and the run's state saver.
+
+    On resume each one starts from the committed epoch: the history, the first-flag epochs
+    and the callbacks' counters come from `state.json`.
+    """
+    import numpy as np
+
+    from fitdoctor.model.build import checkpoint_settings, make_callbacks
+    from fitdoctor.training.callback import FitDoctor
+    from fitdoctor.training.checkpoint import AtomicModelCheckpoint
+    from fitdoctor.training.state import RunState
+
     x_sample = data.images("train", SAMPLE_SIZE).astype("float32") / 255.0
     y_sample = data.labels["train"][:SAMPLE_SIZE]
     if built.one_hot:
         y_sample = np.eye(data.num_classes, dtype="float32")[y_sample]
-    user_callbacks = make_callbacks(spec, run_dir)
+    user_callbacks = make_callbacks(spec, run.path)
     ck = checkpoint_settings(spec)
     journal: list = []  # model files written this epoch, renamed once state.json commits it
     checkpoint = AtomicModelCheckpoint(
-        str(run_dir / "best.keras"),
-        monitor=ck["monitor"],
-        mode=ck["mode"],
-        save_best_only=True,
-        verbose=0,
-        journal=journal,
+        str(run / BEST), monitor=ck["monitor"], mode=ck["mode"], save_best_only=True, verbose=0, journal=journal
     )
     multi_worker = spec.raw["distribute"] == "multi_worker"
     if multi_worker:
         from fitdoctor.training import mwms_compat
 
         mwms_compat.enable(built.model, strategy, (x_sample, y_sample))
+    history = run.history(int(state["epoch"])) if state else {}
     doctor = FitDoctor(
-        path=run_dir / "diagnosis.json",
+        path=run / DIAGNOSIS,
         sample=None if multi_worker else (x_sample, y_sample),
         num_classes=data.num_classes,
         verbose=1,
         log=log,
+        initial_history=history,
+        initial_flagged=state.get("flagged", {}) if state else None,
     )
-    history = committed_history(run_dir, done) if state else {}
-    doctor.initial_history = {k: list(v) for k, v in history.items()}
-    doctor.initial_flagged = dict(state.get("flagged", {})) if state else {}
     tracked = [*user_callbacks, checkpoint]
-    saver = RunState(run_dir, tracked, history, doctor, journal)
-    saver.saved_callbacks = state["callbacks"] if state else None
-    callbacks = [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
+    saver = RunState(
+        run.path, tracked, history, doctor, journal, saved_callbacks=state["callbacks"] if state else None
+    )
+    return doctor, saver, [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
+
+
+def _fit(spec: Spec, data, built, train_ds, val_ds, callbacks, total: int, done: int) -> None:
+    """`model.fit` from epoch `done`; a Keras or TensorFlow error becomes one line with the likely cause."""
+    import numpy as np
+
     counts = np.bincount(data.labels["train"], minlength=data.num_classes)
     class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
-    start = time.perf_counter()
-    if stopped:
-        log(f"Training had stopped after epoch {done}; finishing the run without more epochs.")
-    else:
-        try:
-            built.model.fit(
-                train_ds,
-                validation_data=val_ds,
-                epochs=total,
-                initial_epoch=done,
-                callbacks=callbacks,
-                class_weight=class_weight,
-                shuffle=False,
-                verbose=0,
-            )
-        except (UserError, KeyboardInterrupt, MemoryError):
-            raise
-        except Exception as exc:  # Keras and TensorFlow raise many types: one line with the likely cause
-            raise UserError(
-                f"Keras stopped training ({keras_error_line(exc)}). The likely cause: the loss, a metric and the "
-                f"output layer of {spec.source} do not go together ({data.num_classes} classes, "
-                f"{'one-hot' if built.one_hot else 'integer'} labels, loss {built.loss_name}). Fix the compile section."
-            ) from exc
-    seconds = time.perf_counter() - start
-    best_path = run_dir / "best.keras"
-    best_model = keras.saving.load_model(best_path) if best_path.exists() else built.model
-    metrics = {"val": evaluate_split(best_model, data, "val", one_hot=built.one_hot)}
+    try:
+        built.model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=total,
+            initial_epoch=done,
+            callbacks=callbacks,
+            class_weight=class_weight,
+            shuffle=False,
+            verbose=0,
+        )
+    except (UserError, KeyboardInterrupt, MemoryError):
+        raise
+    except Exception as exc:  # Keras and TensorFlow raise many types: one line with the likely cause
+        raise UserError(
+            f"Keras stopped training ({keras_error_line(exc)}). The likely cause: the loss, a metric and the "
+            f"output layer of {spec.source} do not go together ({data.num_classes} classes, "
+            f"{'one-hot' if built.one_hot else 'integer'} labels, loss {built.loss_name}). Fix the compile section."
+        ) from exc
+
+
+def _evaluate(run: RunDir, data, built, evaluate_test: bool) -> dict:
+    """The best model on the validation split (and the test split when asked), written to metrics.json."""
+    import keras
+
+    from fitdoctor.training.evaluate import evaluate_split
+
+    best_model = keras.saving.load_model(run / BEST) if (run / BEST).exists() else built.model
+    val = evaluate_split(best_model, data, "val", one_hot=built.one_hot)
+    test = None
     if evaluate_test and "test" in data.labels:
-        metrics = {**evaluate_split(best_model, data, "test", one_hot=built.one_hot), "val": metrics["val"]}
-    write_json(run_dir / "metrics.json", metrics)
-    if doctor.diagnosis is not None:
-        doctor.write(run_dir / "diagnosis.json")
-    diagnosis = doctor.diagnosis if doctor.diagnosis is not None else diagnose(run_dir)
-    epochs_run = len(next(iter(saver.history.values()), []))
-    info.update(
-        {
-            "finished": True,
-            "epochs_run": epochs_run,
-            "fit_seconds": round(seconds, 2),
-            "stopped_early": epochs_run < total,
-            "doctor_seconds": round(doctor.seconds, 3),
-        }
-    )
-    write_json(run_info_path, info)
-    acc = metrics.get("accuracy", metrics["val"]["accuracy"])
-    log(
-        f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {diagnosis.verdict}; "
-        f"{metrics.get('split', 'val')} accuracy {acc:.4f}. Run: {run_dir}"
-    )
-    return RunResult(run_dir, saver.history, diagnosis, metrics, epochs_run, built.warnings)
+        test = evaluate_split(best_model, data, "test", one_hot=built.one_hot)
+    run.write_metrics(val, test)
+    return run.metrics()
 
 
 def keras_error_line(exc: BaseException) -> str:
@@ -337,11 +380,8 @@ def keras_error_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[:200]}"
 
 
-def _result_from_dir(run_dir: Path) -> RunResult:
-    import json
-
+def _result_from_dir(run: RunDir) -> RunResult:
     from fitdoctor.diagnosis.engine import diagnose
 
-    history = json.loads((run_dir / "history.json").read_text(encoding="utf-8"))
-    metrics = json.loads((run_dir / "metrics.json").read_text(encoding="utf-8"))
-    return RunResult(run_dir, history, diagnose(run_dir), metrics, len(next(iter(history.values()), [])))
+    history = run.history()
+    return RunResult(run.path, history, diagnose(run.path), run.metrics(), len(next(iter(history.values()), [])))

@@ -15,9 +15,6 @@ and the counters always come from the same epoch.
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import math
 import os
 from pathlib import Path
@@ -25,7 +22,8 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from fitdoctor.fsio import fsync_path, pending_name, remove_stale_temps, write_json, write_text
+from fitdoctor.fsio import fsync_path, pending_name, remove_stale_temps
+from fitdoctor.rundir import ES_WEIGHTS, LAST, RunDir
 from fitdoctor.training.checkpoint import save_model_file
 
 STATE_ATTRS = {
@@ -34,7 +32,6 @@ STATE_ATTRS = {
     "AtomicModelCheckpoint": ("best",),
     "ModelCheckpoint": ("best",),
 }
-ES_WEIGHTS = "earlystopping-best.weights.h5"
 
 
 def _plain(value):
@@ -59,18 +56,6 @@ def callback_states(callbacks: list) -> list[dict]:
     return out
 
 
-def history_csv(history: dict[str, list]) -> str:
-    """The history as `keras.callbacks.CSVLogger` writes it: `epoch` then sorted keys."""
-    keys = sorted(history)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["epoch", *keys])
-    n = max((len(v) for v in history.values()), default=0)
-    for i in range(n):
-        writer.writerow([i, *[history[k][i] if i < len(history[k]) else "" for k in keys]])
-    return buf.getvalue()
-
-
 class RunState(keras.callbacks.Callback):
     """Saves the run's state after each epoch; must come last in the callback list.
 
@@ -80,16 +65,21 @@ class RunState(keras.callbacks.Callback):
         history: The history so far (resumed runs pass what was committed).
         doctor: The run's FitDoctor, whose first-flag epochs are saved too.
         journal: The list the run's `AtomicModelCheckpoint` appends its pending files to.
+        saved_callbacks: On resume, the callbacks' counters from `state.json`, restored when
+            training begins.
     """
 
-    def __init__(self, run_dir: Path, tracked: list, history: dict[str, list], doctor=None, journal=None):
+    def __init__(
+        self, run_dir: Path, tracked: list, history: dict[str, list], doctor=None, journal=None, saved_callbacks=None
+    ):
         super().__init__()
         self.run_dir = Path(run_dir)
+        self.run = RunDir(run_dir)
         self.tracked = tracked
         self.history = history
         self.doctor = doctor
         self.journal = [] if journal is None else journal
-        self.saved_callbacks: list[dict] | None = None  # counters to restore on resume
+        self.saved_callbacks: list[dict] | None = saved_callbacks  # counters to restore on resume
         self._es_best = {}
 
     def on_train_begin(self, logs=None):
@@ -115,7 +105,7 @@ class RunState(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         for key, value in (logs or {}).items():
             self.history.setdefault(key, []).append(float(value))
-        self._stage(self.run_dir / "last.keras", epoch)
+        self._stage(self.run_dir / LAST, epoch)
         for cb in self.tracked:
             if type(cb).__name__ == "EarlyStopping" and cb.restore_best_weights and cb.best_weights is not None:
                 if getattr(cb, "best", None) != self._es_best.get(id(cb)):
@@ -124,8 +114,7 @@ class RunState(keras.callbacks.Callback):
                     self._stage(self.run_dir / ES_WEIGHTS, epoch)
                     self.model.set_weights(current)
                     self._es_best[id(cb)] = cb.best
-        write_text(self.run_dir / "history.csv", history_csv(self.history))
-        write_json(self.run_dir / "history.json", self.history)
+        self.run.write_history(self.history)
         state = {
             "epoch": epoch + 1,
             "callbacks": callback_states(self.tracked),
@@ -134,7 +123,7 @@ class RunState(keras.callbacks.Callback):
             "stopped": bool(getattr(self.model, "stop_training", False)),
             "commit": [[Path(p).name, Path(f).name] for p, f in self.journal],
         }
-        write_json(self.run_dir / "state.json", state)
+        self.run.write_state(state)
         finish_commit(self.run_dir, state)
         self.journal.clear()
 
@@ -159,22 +148,10 @@ def recover(run_dir: Path) -> dict | None:
     (temp files, an uncommitted epoch's pending files). Returns None for a run with no
     committed epoch.
     """
-    state = load_state(run_dir)
+    state = RunDir(run_dir).state()
     if state:
         finish_commit(run_dir, state)
     remove_stale_temps(run_dir)
     return state
 
 
-def load_state(run_dir: Path) -> dict | None:
-    path = Path(run_dir) / "state.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
-
-
-def committed_history(run_dir: Path, epochs: int) -> dict[str, list]:
-    """history.json cut back to the committed epochs (no gaps, no repeats)."""
-    path = Path(run_dir) / "history.json"
-    if not path.exists():
-        return {}
-    data = json.loads(path.read_text(encoding="utf-8"))
-    return {k: [float("nan") if v is None else v for v in vals][:epochs] for k, vals in data.items()}

@@ -15,20 +15,22 @@ Example:
 from __future__ import annotations
 
 import difflib
-import json
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fitdoctor.diagnosis.engine import diagnose
+from fitdoctor.diagnosis.findings import Finding
 from fitdoctor.diagnosis.messages import resolve_lang
 from fitdoctor.errors import UserError, param_error
-from fitdoctor.fsio import copy_file_atomic, write_json, write_text
+from fitdoctor.fsio import copy_file_atomic, write_text
 from fitdoctor.model.spec import Spec, load_spec
+from fitdoctor.rundir import BEST, FINAL_MODEL, FINAL_SPEC, SPEC, RunDir
 from fitdoctor.treatment.registry import choose
 from fitdoctor.treatment.summary import summary_text
 
 TREATED = ("overfitting", "underfitting", "still_improving", "unstable", "diverged", "insufficient_data")
+# Why the loop stopped: the key stored in treatment.json; `fix.stop.<key>` says it in each language.
+STOP_REASONS = ("good_fit", "stale", "rounds", "budget", "no_remedy")
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Treatment:
     chosen_round: int | None = None
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
-    stop_reason: str = ""
+    stop_reason: str = ""  # a key of STOP_REASONS
     run_dir: str = ""
     lang: str | None = None
 
@@ -70,8 +72,10 @@ def _spec_diff(old: dict, new: dict) -> str:
     return "\n".join(difflib.unified_diff(a, b, "before.yaml", "after.yaml", lineterm="", n=1))
 
 
-def _load(path: Path) -> Treatment:
-    data = json.loads(path.read_text(encoding="utf-8"))
+def _load(run: RunDir) -> Treatment:
+    data = run.treatment()
+    if data is None:
+        return Treatment()
     return Treatment(
         rounds=data["rounds"],
         chosen_round=data.get("chosen_round"),
@@ -132,130 +136,146 @@ def fix(
         raise param_error("max_rounds", "fix", "a whole number >= 0", max_rounds)
     base = load_spec(spec)
     budget = budget_epochs or 4 * int(base.raw["fit"]["epochs"])
-    run_dir, data = Path(run_dir), Path(data)
-    record_path = run_dir / "treatment.json"
-    if run_dir.exists() and any(run_dir.iterdir()):
-        if not resume:
-            raise UserError(
-                f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder."
-            )
-        record = _load(record_path) if record_path.exists() else Treatment()
-    else:
-        record = Treatment()
-    record.run_dir, record.lang = str(run_dir), language
+    run, data = RunDir(run_dir), Path(data)
+    record = _open_record(run, resume)
+    record.run_dir, record.lang = str(run.path), language
     if record.after:
-        say(f"'{run_dir}' already holds a finished treatment; nothing to do.")
+        say(f"'{run.path}' already holds a finished treatment; nothing to do.")
         return record
-    run_dir.mkdir(parents=True, exist_ok=True)
-    specs = [r["spec"] for r in record.rounds] or [base.raw]
-    stale, best_score = 0, None
-    for r in record.rounds:
-        if r.get("finished"):
-            score = _score(r["val"])
-            best_score, stale = (score, 0) if best_score is None or score > best_score else (best_score, stale + 1)
-    while True:
-        k = len([r for r in record.rounds if r.get("finished")])
-        if k < len(record.rounds):  # an interrupted round: resume it
-            current = record.rounds[k]
-        else:
-            current = {"round": k, "spec": specs[-1], "remedies": [], "spec_diff": "", "finished": False}
-            if k:
-                prev = record.rounds[k - 1]
-                if "_finding" not in prev:
-                    prev["_finding"] = diagnose(run_dir / "rounds" / f"{k - 1:02d}").primary
-                finding = prev["_finding"]
-                new_raw, applied = choose(specs[-1], finding)
-                current.update(
-                    {
-                        "spec": new_raw,
-                        "remedies": [a.to_dict() for a in applied],
-                        "spec_diff": _spec_diff(specs[-1], new_raw),
-                    }
-                )
-            used = sum(r.get("epochs", 0) for r in record.rounds)
-            current["spec"]["fit"]["epochs"] = min(int(current["spec"]["fit"]["epochs"]), max(1, budget - used))
-            record.rounds.append(current)
-            specs.append(current["spec"])
-            _save(record, record_path)
-            if k:
-                changes = "; ".join(r["change"] for r in current["remedies"])
-                say(f"round {k}: {current['remedies'][0]['because']} -> {changes}")
-            else:
-                say("round 0: training the spec as given")
-        round_dir = run_dir / "rounds" / f"{k:02d}"
+    run.path.mkdir(parents=True, exist_ok=True)
+    loop = _Loop(record, run, budget, max_rounds, say)
+    current = loop.next_round(base.raw)
+    while current is not None:
+        k = current["round"]
         result = trainer(
             Spec(current["spec"]),
             data,
-            round_dir,
+            run.round(k).path,
             seed=seed,
-            resume=round_dir.exists(),
+            resume=run.round(k).path.exists(),
             evaluate_test=False,
             echo=(lambda line: say(f"  {line}")) if echo else None,
         )
-        d = diagnose(round_dir, lang=language)
-        val = result.metrics.get("val", result.metrics)
+        loop.finish_round(current, result)
+        current = loop.next_round(base.raw)
+    return _finish(record, run, data, evaluate, language, say)
+
+
+def _open_record(run: RunDir, resume: bool) -> Treatment:
+    if run.path.exists() and any(run.path.iterdir()):
+        if not resume:
+            raise UserError(
+                f"Run directory '{run.path}' is not empty. Pass --resume to continue it, or a new --run folder."
+            )
+        return _load(run)
+    return Treatment()
+
+
+class _Loop:
+    """The rounds of one treatment: which spec trains next, and when to stop.
+
+    Each round's diagnosis is computed once (by the training run) and stored in the round as
+    keys and numbers; the remedies for the next round are chosen once, from that record.
+    """
+
+    def __init__(self, record: Treatment, run: RunDir, budget: int, max_rounds: int, say):
+        self.record, self.run, self.budget, self.max_rounds, self.say = record, run, budget, max_rounds, say
+        self.best_score, self.stale = None, 0
+        for r in record.rounds:
+            if r.get("finished"):
+                self._score(r)
+
+    def _score(self, r: dict) -> None:
+        score = _score(r["val"])
+        if self.best_score is None or score > self.best_score:
+            self.best_score, self.stale = score, 0
+            self.record.chosen_round = r["round"]
+        else:
+            self.stale += 1
+
+    def used(self) -> int:
+        return sum(r.get("epochs", 0) for r in self.record.rounds)
+
+    def next_round(self, base: dict) -> dict | None:
+        """The round to train next (an interrupted one first), or None when the treatment stops."""
+        rounds = self.record.rounds
+        if rounds and not rounds[-1].get("finished"):
+            return rounds[-1]  # an interrupted round: resume it
+        k = len(rounds)
+        current = {"round": k, "spec": base, "remedies": [], "spec_diff": "", "finished": False}
+        if k:
+            prev = rounds[-1]
+            reason, applied, new_raw = self._stop_or_remedies(prev)
+            if reason:
+                self.record.stop_reason = reason
+                self._save()
+                return None
+            current.update(
+                {
+                    "spec": new_raw,
+                    "remedies": [a.to_dict() for a in applied],
+                    "spec_diff": _spec_diff(prev["spec"], new_raw),
+                }
+            )
+        current["spec"] = {**current["spec"], "fit": dict(current["spec"]["fit"])}
+        current["spec"]["fit"]["epochs"] = min(int(current["spec"]["fit"]["epochs"]), max(1, self.budget - self.used()))
+        rounds.append(current)
+        self._save()
+        if k:
+            changes = "; ".join(r["change"] for r in current["remedies"])
+            self.say(f"round {k}: {current['remedies'][0]['because']} -> {changes}")
+        else:
+            self.say("round 0: training the spec as given")
+        return current
+
+    def _stop_or_remedies(self, prev: dict):
+        """Why the loop stops after round `prev` (a STOP_REASONS key), or the remedies for the next round."""
+        if prev["verdict"] not in TREATED:
+            return "good_fit", [], None
+        if self.stale >= 2:
+            return "stale", [], None
+        if prev["round"] >= self.max_rounds:
+            return "rounds", [], None
+        if self.budget - self.used() < 3:
+            return "budget", [], None
+        new_raw, applied = choose(prev["spec"], Finding.from_record(prev["findings"][0]))
+        if not applied:
+            return "no_remedy", [], None
+        return "", applied, new_raw
+
+    def finish_round(self, current: dict, result) -> None:
+        d = result.diagnosis
+        val = result.metrics["val"]
         current.update(
             {
                 "finished": True,
                 "verdict": d.verdict,
-                "findings": [f.to_dict() for f in d.findings],
+                "findings": [f.to_record() for f in d.findings],
                 "epochs": result.epochs,
                 "val": {"loss": val.get("loss"), "accuracy": val.get("accuracy")},
-                "summary": d.primary.summary,
             }
         )
-        current["_finding"] = d.primary
-        score = _score(current["val"])
-        if best_score is None or score > best_score:
-            best_score, stale = score, 0
-            record.chosen_round = k
-        else:
-            stale += 1
-        used = sum(r.get("epochs", 0) for r in record.rounds)
-        say(f"round {k}: {d.verdict} - val accuracy {current['val']['accuracy']:.4f} ({used}/{budget} epochs used)")
-        reason = _stop_reason(d.verdict, stale, k, max_rounds, used, budget, current, d.primary)
-        _save(record, record_path)
-        if reason:
-            record.stop_reason = reason
-            break
-    return _finish(record, record_path, run_dir, data, evaluate, language, say)
+        self._score(current)
+        self._save()
+        self.say(
+            f"round {current['round']}: {d.verdict} - val accuracy {current['val']['accuracy']:.4f} "
+            f"({self.used()}/{self.budget} epochs used)"
+        )
+
+    def _save(self) -> None:
+        self.run.write_treatment(self.record.to_dict())
 
 
-def _stop_reason(verdict, stale, k, max_rounds, used, budget, current, finding) -> str:
-    if verdict not in TREATED:
-        return "good fit"
-    if stale >= 2:
-        return "two rounds without a better validation score"
-    if k >= max_rounds:
-        return "rounds used up"
-    if budget - used < 3:
-        return "epoch budget used up"
-    _, applied = choose(current["spec"], finding)
-    if not applied:
-        return f"no remedy left for {verdict}"
-    return ""
-
-
-def _save(record: Treatment, path: Path) -> None:
-    doc = record.to_dict()
-    doc["rounds"] = [{k: v for k, v in r.items() if not k.startswith("_")} for r in record.rounds]
-    write_json(path, doc)
-
-
-def _finish(record: Treatment, record_path: Path, run_dir: Path, data: Path, evaluate, lang: str, say) -> Treatment:
+def _finish(record: Treatment, run: RunDir, data: Path, evaluate, lang: str, say) -> Treatment:
     chosen = record.chosen_round or 0
-    info0 = json.loads((run_dir / "rounds" / "00" / "run.json").read_text(encoding="utf-8"))
-    info_c = json.loads((run_dir / "rounds" / f"{chosen:02d}" / "run.json").read_text(encoding="utf-8"))
-    best0 = run_dir / "rounds" / "00" / "best.keras"
-    best_c = run_dir / "rounds" / f"{chosen:02d}" / "best.keras"
-    spec0 = load_spec(run_dir / "rounds" / "00" / "spec.yaml")
-    spec_c = load_spec(run_dir / "rounds" / f"{chosen:02d}" / "spec.yaml")
-    record.before = {"round": 0, "test": evaluate(best0, data, spec0, info0["one_hot"])}
-    record.after = {"round": chosen, "test": evaluate(best_c, data, spec_c, info_c["one_hot"])}
-    copy_file_atomic(best_c, run_dir / "final.keras")
-    write_text(run_dir / "final-spec.yaml", spec_c.to_yaml())
-    _save(record, record_path)
+    first, kept = run.round(0), run.round(chosen)
+    spec0, spec_c = load_spec(first / SPEC), load_spec(kept / SPEC)
+    record.before = {"round": 0, "test": evaluate(first / BEST, data, spec0, first.info()["one_hot"])}
+    record.after = {"round": chosen, "test": evaluate(kept / BEST, data, spec_c, kept.info()["one_hot"])}
+    copy_file_atomic(kept / BEST, run / FINAL_MODEL)
+    write_text(run / FINAL_SPEC, spec_c.to_yaml())
+    run.write_treatment(record.to_dict())
     for code in ("en", "pt_BR"):
-        write_text(run_dir / f"summary.{'pt' if code == 'pt_BR' else 'en'}.txt", summary_text(record.to_dict(), code))
+        write_text(run.summary_path(code), summary_text(record.to_dict(), code))
     say(summary_text(record.to_dict(), lang))
     return record
