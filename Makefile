@@ -12,12 +12,14 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
 	$(BIN)/pip install -q -c constraints.txt -e '.[cpu,test]'
+	$(BIN)/python -m fitdoctor.i18n
 	touch $@
 
 demo: $(VENV)/.installed
 	$(BIN)/fitdoctor demo
 
 test: $(VENV)/.installed
+	$(BIN)/python -m fitdoctor.i18n
 	$(BIN)/ruff check src tests benchmarks scripts
 	$(BIN)/python -m pytest -q
 

@@ -11,8 +11,8 @@ import shutil
 import time
 from pathlib import Path
 
-from fitdoctor.diagnosis.messages import resolve_lang
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import N_, _, resolve_lang
 
 DEMO_SPEC = """\
 # An overfitting-prone spec: two wide Dense layers, no regularisation, many epochs.
@@ -29,29 +29,13 @@ compile:
 fit: {epochs: 30}
 """
 MARKER = ".fitdoctor-demo"
-STEPS = {
-    "en": [
-        "Writing the 5,000 bundled MNIST digits as class folders",
-        "Inspecting the images",
-        "Splitting 80/10/10 (stratified, leakage-free)",
-        "Treating an overfitting-prone model (fitdoctor fix)",
-        "Writing the report",
-    ],
-    "pt_BR": [
-        "Gravando os 5.000 dígitos MNIST incluídos em pastas por classe",
-        "Inspecionando as imagens",
-        "Dividindo 80/10/10 (estratificado, sem vazamento)",
-        "Tratando um modelo propenso a overfitting (fitdoctor fix)",
-        "Gerando o relatório",
-    ],
-}
-END = {
-    "en": "Test accuracy before {before:.4f}, after {after:.4f}. Rounds: {rounds}. Report: {report} ({seconds:.0f}s)",
-    "pt_BR": (
-        "Acurácia no teste antes {before:.4f}, depois {after:.4f}. Rodadas: {rounds}. "
-        "Relatório: {report} ({seconds:.0f}s)"
-    ),
-}
+STEPS = (
+    N_("Writing the 5,000 bundled MNIST digits as class folders"),
+    N_("Inspecting the images"),
+    N_("Splitting 80/10/10 (stratified, leakage-free)"),
+    N_("Treating an overfitting-prone model (fitdoctor fix)"),
+    N_("Writing the report"),
+)
 
 
 def run_demo(
@@ -67,17 +51,18 @@ def run_demo(
     from fitdoctor.data.demo_set import ATTRIBUTION, write_demo_set
     from fitdoctor.data.inspect import inspect_folder, render
     from fitdoctor.data.split import split_folder
-    from fitdoctor.diagnosis.messages import t
     from fitdoctor.fsio import write_text
+    from fitdoctor.i18n import t
     from fitdoctor.report.html import build_report
     from fitdoctor.treatment.loop import fix
 
     language = resolve_lang(lang)
-    steps = STEPS[language]
     start = time.perf_counter()
     work = Path(workdir)
     if work.exists() and any(work.iterdir()) and not (work / MARKER).exists():
-        raise UserError(f"'{work}' is not empty and was not made by the demo. Pass --workdir with a new folder.")
+        raise UserError(
+            _("'{work}' is not empty and was not made by the demo. Pass --workdir with a new folder.", work=work)
+        )
     if fresh and (work / MARKER).exists():
         for name in ("digits", "split", "fix", "spec.yaml"):
             target = work / name
@@ -89,7 +74,7 @@ def run_demo(
     (work / MARKER).write_text("made by fitdoctor demo\n")
 
     def step(i: int) -> None:
-        echo(f"[{i + 1}/5] {steps[i]} ({time.perf_counter() - start:.0f}s)")
+        echo(f"[{i + 1}/5] {_(STEPS[i], language)} ({time.perf_counter() - start:.0f}s)")
 
     step(0)
     write_demo_set(work / "digits")
@@ -124,7 +109,9 @@ def run_demo(
         "seconds": time.perf_counter() - start,
     }
     echo(
-        END[language].format(
+        _(
+            "Test accuracy before {before:.4f}, after {after:.4f}. Rounds: {rounds}. Report: {report} ({seconds:.0f}s)",
+            language,
             before=result["before"],
             after=result["after"],
             rounds=" -> ".join(result["rounds"]),

@@ -36,7 +36,17 @@ def param_error(name: str, where: str, expected: str, got: object) -> UserError:
         >>> str(param_error("ratio", "split", "2 or 3 numbers that sum to 1", (0.9, 0.9)))
         "The 'ratio' parameter of split must be 2 or 3 numbers that sum to 1. Got (0.9, 0.9) instead."
     """
-    return UserError(f"The '{name}' parameter of {where} must be {expected}. Got {got!r} instead.")
+    from fitdoctor.i18n import _
+
+    return UserError(
+        _(
+            "The '{name}' parameter of {where} must be {expected}. Got {got!r} instead.",
+            name=name,
+            where=where,
+            expected=expected,
+            got=got,
+        )
+    )
 
 
 def closest(name: str, choices: Iterable[str]) -> str | None:
@@ -52,3 +62,29 @@ def closest(name: str, choices: Iterable[str]) -> str | None:
     lowered = {c.lower(): c for c in pool}
     hit = difflib.get_close_matches(name.lower(), list(lowered), n=1, cutoff=0.6)
     return lowered[hit[0]] if hit else None
+
+
+def did_you_mean(name: object, choices: Iterable[str], *, show_choices: bool = False) -> str:
+    """The end of an "unknown name" error: the closest choice, else (when asked) the list, else nothing.
+
+    The one way fitdoctor says "did you mean": every unknown name (spec section, key, layer,
+    argument, activation, callback, quality finding) ends its error with it.
+
+    Args:
+        name: The misspelt name.
+        choices: The names that exist.
+        show_choices: With nothing close, list the choices instead.
+
+    Example:
+        >>> did_you_mean("Flaten", ["Flatten", "Dense"])
+        " Did you mean 'Flatten'?"
+        >>> did_you_mean("zzz", ["dark", "light"], show_choices=True)
+        ' Choose from: dark, light.'
+    """
+    from fitdoctor.i18n import _
+
+    pool = list(choices)
+    hint = closest(str(name), pool)
+    if hint:
+        return _(" Did you mean '{hint}'?", hint=hint)
+    return _(" Choose from: {choices}.", choices=", ".join(pool)) if show_choices else ""

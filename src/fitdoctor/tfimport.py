@@ -11,6 +11,8 @@ import os
 import sys
 import tempfile
 
+from fitdoctor.i18n import _
+
 
 def import_quietly() -> None:
     """Import tensorflow and keras with the C++ start-up logs hidden (a no-op if already imported)."""
@@ -40,8 +42,10 @@ def import_quietly() -> None:
         from fitdoctor.errors import UserError
 
         raise UserError(
-            "TensorFlow is not installed in this environment, and fitdoctor trains with it. Install any "
-            "TensorFlow 2.18 or later: 'pip install tensorflow' (or 'pip install \"fitdoctor[cpu]\"')."
+            _(
+                "TensorFlow is not installed in this environment, and fitdoctor trains with it. Install any "
+                "TensorFlow 2.18 or later: 'pip install tensorflow' (or 'pip install \"fitdoctor[cpu]\"')."
+            )
         )
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import current_umask
+from fitdoctor.i18n import _
 
 MAX_TOTAL_BYTES = 20 * 1024**3
 MAX_MEMBERS = 1_000_000
@@ -54,7 +55,9 @@ def archive_format(path: str | os.PathLike) -> str:
     for ext, fmt in FORMATS.items():
         if name.endswith(ext):
             return fmt
-    raise UserError(f"Archive '{path}' has an unknown extension. Use .zip, .tar.gz, .tgz, .tar.xz or .tar.")
+    raise UserError(
+        _("Archive '{path}' has an unknown extension. Use .zip, .tar.gz, .tgz, .tar.xz or .tar.", path=path)
+    )
 
 
 def pack(folder: str | os.PathLike, archive: str | os.PathLike, *, overwrite: bool = False) -> Path:
@@ -69,11 +72,15 @@ def pack(folder: str | os.PathLike, archive: str | os.PathLike, *, overwrite: bo
     folder, archive = Path(folder), Path(archive)
     fmt = archive_format(archive)
     if not folder.is_dir():
-        raise UserError(f"Folder '{folder}' does not exist. Pass the folder to pack.")
+        raise UserError(_("Folder '{folder}' does not exist. Pass the folder to pack.", folder=folder))
     if archive.exists() and not overwrite:
-        raise UserError(f"Archive '{archive}' already exists. Pass a new name, or --overwrite to replace it.")
+        raise UserError(
+            _("Archive '{archive}' already exists. Pass a new name, or --overwrite to replace it.", archive=archive)
+        )
     if archive.resolve().is_relative_to(folder.resolve()):
-        raise UserError(f"Archive '{archive}' would be inside the folder it packs. Write it elsewhere.")
+        raise UserError(
+            _("Archive '{archive}' would be inside the folder it packs. Write it elsewhere.", archive=archive)
+        )
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=archive.parent, prefix=".pack-") as tmp:
         made = shutil.make_archive(os.path.join(tmp, "archive"), fmt, root_dir=folder)
@@ -108,7 +115,13 @@ def _members(archive: Path) -> tuple[str, list[Member]]:
             out = []
             for ti in tf:
                 if len(out) >= MAX_MEMBERS:
-                    raise UserError(f"Archive '{archive}' has more than {MAX_MEMBERS} members; refused as a bomb.")
+                    raise UserError(
+                        _(
+                            "Archive '{archive}' has more than {max_members} members; refused as a bomb.",
+                            archive=archive,
+                            max_members=MAX_MEMBERS,
+                        )
+                    )
                 kind = (
                     "file"
                     if ti.isreg()
@@ -124,7 +137,11 @@ def _members(archive: Path) -> tuple[str, list[Member]]:
             return "tar", out
     except (tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
         raise UserError(
-            f"'{archive}' is damaged or not a zip or tar archive ({exc}). Pass a .zip or .tar.* file."
+            _(
+                "'{archive}' is damaged or not a zip or tar archive ({exc}). Pass a .zip or .tar.* file.",
+                archive=archive,
+                exc=exc,
+            )
         ) from None
 
 
@@ -175,51 +192,94 @@ def _resolve(parts: list[str], links: dict[str, str], depth: int = 0) -> list[st
 def validate(archive: Path, members: list[Member]) -> None:
     """Refuse the whole archive, naming the member, when any entry could escape or explode."""
     if len(members) > MAX_MEMBERS:
-        raise UserError(f"Archive '{archive}' has {len(members)} members (cap {MAX_MEMBERS}); refused as a bomb.")
+        raise UserError(
+            _(
+                "Archive '{archive}' has {n} members (cap {max_members}); refused as a bomb.",
+                archive=archive,
+                n=len(members),
+                max_members=MAX_MEMBERS,
+            )
+        )
     links: dict[str, str] = {}
     seen_files: set[str] = set()
     kinds: dict[str, str] = {}  # path -> "folder" or "file": one path cannot be both, or be written twice
     for m in members:
         parts = _norm(m.name)
         if parts is None:
-            raise UserError(f"Archive member '{m.name}' has an absolute path or climbs out with '..'; refused.")
+            raise UserError(
+                _("Archive member '{member}' has an absolute path or climbs out with '..'; refused.", member=m.name)
+            )
         if m.kind == "special":
-            raise UserError(f"Archive member '{m.name}' is a device file, pipe or socket; refused.")
+            raise UserError(_("Archive member '{member}' is a device file, pipe or socket; refused.", member=m.name))
         parent = _resolve(parts[:-1], links)
         if parent is None or parent != parts[:-1]:
-            raise UserError(f"Archive member '{m.name}' is routed through a link; refused.")
+            raise UserError(_("Archive member '{member}' is routed through a link; refused.", member=m.name))
         for i in range(1, len(parts)):  # every parent is a folder
             if kinds.setdefault("/".join(parts[:i]), "folder") != "folder":
                 raise UserError(
-                    f"Archive '{archive}' holds '{'/'.join(parts[:i])}' as a file and as a folder; refused."
+                    _(
+                        "Archive '{archive}' holds '{path}' as a file and as a folder; refused.",
+                        archive=archive,
+                        path="/".join(parts[:i]),
+                    )
                 )
         key = "/".join(parts)
         kind = "folder" if m.kind == "dir" else "file"
         previous = kinds.setdefault(key, kind)
         if previous != kind or (kind == "file" and (key in seen_files or key in links)):
             raise UserError(
-                f"Archive '{archive}' holds '{key}' twice"
-                + (" (as a file and as a folder)" if previous != kind else "")
-                + "; members that collide are refused, nothing was written."
+                _(
+                    "Archive '{archive}' holds '{key}' twice (as a file and as a folder); members that collide are "
+                    "refused, nothing was written.",
+                    archive=archive,
+                    key=key,
+                )
+                if previous != kind
+                else _(
+                    "Archive '{archive}' holds '{key}' twice; members that collide are refused, nothing was written.",
+                    archive=archive,
+                    key=key,
+                )
             )
         if m.kind == "symlink":
             if m.link.startswith("/") or _resolve(parts[:-1] + m.link.split("/"), links) is None:
-                raise UserError(f"Archive member '{m.name}' links to '{m.link}', outside the destination; refused.")
+                raise UserError(
+                    _(
+                        "Archive member '{member}' links to '{link}', outside the destination; refused.",
+                        member=m.name,
+                        link=m.link,
+                    )
+                )
             links[key] = m.link
         elif m.kind == "hardlink":
             target = _norm(m.link)
             if target is None or "/".join(target) not in seen_files:
                 raise UserError(
-                    f"Archive member '{m.name}' is a hard link to '{m.link}', outside the archive; refused."
+                    _(
+                        "Archive member '{member}' is a hard link to '{link}', outside the archive; refused.",
+                        member=m.name,
+                        link=m.link,
+                    )
                 )
         if m.kind in ("file", "hardlink"):
             seen_files.add(key)
         if m.compressed and m.size > RATIO_FLOOR_BYTES and m.size / m.compressed > MAX_RATIO:
-            raise UserError(f"Archive member '{m.name}' expands {m.size / m.compressed:.0f}x; refused as a zip bomb.")
+            raise UserError(
+                _(
+                    "Archive member '{member}' expands {compressed:.0f}x; refused as a zip bomb.",
+                    member=m.name,
+                    compressed=m.size / m.compressed,
+                )
+            )
     total = sum(m.size for m in members)
     if total > MAX_TOTAL_BYTES:
         raise UserError(
-            f"Archive '{archive}' expands to {total / 1e9:.1f} GB (cap {MAX_TOTAL_BYTES / 1e9:.0f} GB); refused."
+            _(
+                "Archive '{archive}' expands to {gb:.1f} GB (cap {cap:.0f} GB); refused.",
+                archive=archive,
+                gb=total / 1e9,
+                cap=MAX_TOTAL_BYTES / 1e9,
+            )
         )
 
 
@@ -234,7 +294,9 @@ class _Budget:
     def add(self, n: int, member: Member) -> None:
         self.total += n
         if self.total > MAX_TOTAL_BYTES or (self.total > RATIO_FLOOR_BYTES and self.total / self.packed > MAX_RATIO):
-            raise UserError(f"Archive member '{member.name}' expands past the safety caps; refused as a bomb.")
+            raise UserError(
+                _("Archive member '{member}' expands past the safety caps; refused as a bomb.", member=member.name)
+            )
 
 
 def _stream(src, dest: Path, member: Member, budget: _Budget) -> None:
@@ -243,7 +305,9 @@ def _stream(src, dest: Path, member: Member, budget: _Budget) -> None:
         while chunk := src.read(1 << 20):
             written += len(chunk)
             if written > member.size:
-                raise UserError(f"Archive member '{member.name}' is larger than its header says; refused.")
+                raise UserError(
+                    _("Archive member '{member}' is larger than its header says; refused.", member=member.name)
+                )
             budget.add(len(chunk), member)
             out.write(chunk)
 
@@ -285,9 +349,11 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     """
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
-        raise UserError(f"Archive '{archive}' does not exist. Pass an existing .zip or .tar.* file.")
+        raise UserError(_("Archive '{archive}' does not exist. Pass an existing .zip or .tar.* file.", archive=archive))
     if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise UserError(f"Destination '{dest}' exists and is not empty. Pass a new folder; nothing was written.")
+        raise UserError(
+            _("Destination '{dest}' exists and is not empty. Pass a new folder; nothing was written.", dest=dest)
+        )
     kind, members = _members(archive)
     validate(archive, members)
     dest.parent.mkdir(parents=True, exist_ok=True)
@@ -300,7 +366,9 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
         os.rename(tmp, dest)
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)  # our own temp folder, never the user's DEST
-        raise UserError(f"Archive '{archive}' is damaged ({exc}); nothing was written.") from None
+        raise UserError(
+            _("Archive '{archive}' is damaged ({exc}); nothing was written.", archive=archive, exc=exc)
+        ) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

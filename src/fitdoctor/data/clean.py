@@ -16,6 +16,7 @@ from fitdoctor.data.duplicates import exact_groups
 from fitdoctor.data.scan import scan
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import MoveConflict, move_file
+from fitdoctor.i18n import _
 
 LOG_NAME = "quarantine-log.jsonl"
 
@@ -55,15 +56,20 @@ def clean_folder(
     folder, quarantine = Path(folder), Path(quarantine)
     unknown = [q for q in quality if q not in QUALITY]
     if unknown:
-        from fitdoctor.errors import closest
+        from fitdoctor.errors import did_you_mean
 
-        hint = closest(unknown[0], QUALITY)
         raise UserError(
-            f"Unknown quality finding '{unknown[0]}'."
-            + (f" Did you mean '{hint}'?" if hint else f" Choose from: {', '.join(QUALITY)}.")
+            _("Unknown quality finding '{unknown}'.", unknown=unknown[0])
+            + did_you_mean(unknown[0], QUALITY, show_choices=True)
         )
     if quarantine.resolve().is_relative_to(folder.resolve()):
-        raise UserError(f"Quarantine folder '{quarantine}' is inside '{folder}'. Pass a folder outside it.")
+        raise UserError(
+            _(
+                "Quarantine folder '{quarantine}' is inside '{folder}'. Pass a folder outside it.",
+                quarantine=quarantine,
+                folder=folder,
+            )
+        )
     s = scan(folder, use_cache=use_cache)
     moves = [{"path": f.record.path, "reason": f.record.problem} for f in s.unusable]
     usable = s.usable
@@ -82,8 +88,11 @@ def clean_folder(
     for m in moves:
         if (quarantine / m["path"]).exists():
             raise UserError(
-                f"'{quarantine / m['path']}' already exists in the quarantine. Restore or move it first, "
-                "or pass another --quarantine folder; nothing was moved."
+                _(
+                    "'{path}' already exists in the quarantine. Restore or move it first, or pass another "
+                    "--quarantine folder; nothing was moved.",
+                    path=quarantine / m["path"],
+                )
             )
     if dry_run or not moves:
         return moves
@@ -96,8 +105,11 @@ def clean_folder(
             move_file(folder / m["path"], quarantine / m["path"])
         except MoveConflict:
             raise UserError(
-                f"'{quarantine / m['path']}' already holds another file (from an earlier clean); nothing was "
-                "overwritten. Pass another --quarantine folder."
+                _(
+                    "'{path}' already holds another file (from an earlier clean); nothing was overwritten. Pass "
+                    "another --quarantine folder.",
+                    path=quarantine / m["path"],
+                )
             ) from None
     return moves
 
@@ -110,7 +122,13 @@ def restore_quarantine(folder: str | os.PathLike, quarantine: str | os.PathLike)
     folder, quarantine = Path(folder), Path(quarantine)
     log = quarantine / LOG_NAME
     if not log.exists():
-        raise UserError(f"'{quarantine}' holds no quarantine log ({LOG_NAME}). Pass the folder given to --quarantine.")
+        raise UserError(
+            _(
+                "'{quarantine}' holds no quarantine log ({log_name}). Pass the folder given to --quarantine.",
+                quarantine=quarantine,
+                log_name=LOG_NAME,
+            )
+        )
     entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
     root = str(folder.resolve())
     restored, skipped = 0, []

@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 NPZ_PATH = Path(__file__).with_name("digits.npz")
 ATTRIBUTION = Path(__file__).with_name("ATTRIBUTION.txt").read_text(encoding="utf-8").strip()
@@ -53,9 +54,11 @@ def write_demo_set(dest: str | os.PathLike, *, limit_per_class: int | None = Non
         wanted.append((dest / str(label) / f"{n:03d}.png", i))
     if dest.exists() and any(dest.iterdir()):
         existing = {p for p in dest.rglob("*") if p.is_file()}
-        if existing == {p for p, _ in wanted}:
+        if existing == {p for p, _index in wanted}:
             return 0
-        raise UserError(f"Folder '{dest}' is not empty. Pass a new folder for the demo set; nothing was written.")
+        raise UserError(
+            _("Folder '{dest}' is not empty. Pass a new folder for the demo set; nothing was written.", dest=dest)
+        )
     for path, i in wanted:
         path.parent.mkdir(parents=True, exist_ok=True)
         with atomic_open(path, "wb") as f:

@@ -156,3 +156,26 @@ def near_groups(
                 continue
         uf.union(i, j)
     return [g for g in uf.groups() if len(g) > 1 and len({sha[i] for i in g}) > 1]
+
+
+def scan_groups(s, idx: list[int]) -> tuple[list[list[int]], list[list[int]]]:
+    """Exact and near-duplicate groups among files `idx` of a scan (positions in `idx`).
+
+    The one way fitdoctor groups duplicates: `data inspect` reports these groups and
+    `data split` keeps each group in one split.
+
+    Args:
+        s: A finished `fitdoctor.data.scan.Scan`.
+        idx: Indices of its usable files.
+    """
+    from fitdoctor.data.images import thumbnail_file
+
+    recs = [s.files[i].record for i in idx]
+    exact = exact_groups([r.sha256 for r in recs])
+    near = near_groups(
+        [r.dhash for r in recs],
+        [r.sha256 for r in recs],
+        [r.vhash for r in recs],
+        lambda i: thumbnail_file(s.root, recs[i].path),
+    )
+    return exact, near

@@ -20,6 +20,8 @@ import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from fitdoctor.i18n import N_
+
 SUPPORTED_FORMATS = frozenset({"PNG", "JPEG", "GIF", "BMP", "WEBP", "TIFF", "PPM"})
 IGNORED_NAMES = frozenset({"Thumbs.db", "desktop.ini"})
 
@@ -187,13 +189,13 @@ def _reason(exc: BaseException) -> str:
     text = str(exc)
     low = text.lower()
     if isinstance(exc, Image.DecompressionBombError | Image.DecompressionBombWarning):
-        return "decompression bomb"
+        return N_("decompression bomb")
     if isinstance(exc, UnidentifiedImageError):
-        return "not an image"
+        return N_("not an image")
     if "crc" in low or "checksum" in low:
-        return "bad CRC"
+        return N_("bad CRC")
     if "truncated" in low or "premature end" in low or "end of file" in low:
-        return "truncated"
+        return N_("truncated")
     return f"corrupt ({text.splitlines()[0][:80] if text else type(exc).__name__})"
 
 
@@ -249,10 +251,10 @@ def check_file(root: str, rel: str) -> FileRecord:
     record.stamp = stamp(st) if st.st_size == len(data) else None
     record.sha256 = hashlib.sha256(data).hexdigest()
     if not data:
-        record.problem = "zero bytes"
+        record.problem = N_("zero bytes")
         return record
     if data.startswith(PNG_SIGNATURE) and not png_crc_ok(data):
-        record.problem = "bad CRC"
+        record.problem = N_("bad CRC")
         return record
     try:
         if _BOMBS_RAISE:
@@ -332,6 +334,9 @@ def list_class_files(root: str | os.PathLike) -> dict[str, list[str]]:
 
 
 SPLIT_NAMES = ("train", "val", "test")
+# Classes count as imbalanced when the largest has this many times the files of the smallest:
+# `data inspect` warns, and training weighs the classes (Keras `class_weight`).
+IMBALANCE_RATIO = 1.5
 
 
 def detect_splits(root: str | os.PathLike) -> list[str]:

@@ -14,9 +14,10 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fitdoctor.data.duplicates import exact_groups, near_groups
-from fitdoctor.data.images import thumbnail_file
+from fitdoctor.data.duplicates import scan_groups
+from fitdoctor.data.images import IMBALANCE_RATIO
 from fitdoctor.data.scan import Scan, scan
+from fitdoctor.i18n import N_, _
 
 
 @dataclass
@@ -54,12 +55,19 @@ def _groups_as_paths(groups: list[list[int]], s: Scan, usable: list[int]) -> lis
 
 ODD_ASPECT = 3.0  # a long side 3x the short one: squashing or cropping it to a square loses a lot
 # Image-quality findings, in the spirit of CleanVision: (score, below or above, threshold, what it means).
-QUALITY = {
-    "dark": ("bright_top", "below", 0.2, "even the brightest 1% of pixels stay under 20% brightness"),
-    "light": ("bright_bottom", "above", 0.9, "even the darkest 1% of pixels stay above 90% brightness"),
-    "low_information": ("spread", "below", 0.04, "brightness spans under 4%: a near-constant image"),
-    "blurry": ("sharpness", "below", 0.3, "edge strength under 0.3 of the contrast"),
-    "odd_aspect": ("aspect", "above", ODD_ASPECT - 1e-9, "the long side is 3x the short one or more"),
+QUALITY = {  # finding: (score, flagged when below/above, threshold, meaning (English; shown translated))
+    "dark": ("bright_top", "below", 0.2, N_("even the brightest 1% of pixels stay under 20% brightness")),
+    "light": ("bright_bottom", "above", 0.9, N_("even the darkest 1% of pixels stay above 90% brightness")),
+    "low_information": ("spread", "below", 0.04, N_("brightness spans under 4%: a near-constant image")),
+    "blurry": ("sharpness", "below", 0.3, N_("edge strength under 0.3 of the contrast")),
+    "odd_aspect": ("aspect", "above", ODD_ASPECT - 1e-9, N_("the long side is 3x the short one or more")),
+}
+QUALITY_NAMES = {
+    "dark": N_("dark"),
+    "light": N_("light"),
+    "low_information": N_("low information"),
+    "blurry": N_("blurry"),
+    "odd_aspect": N_("odd aspect"),
 }
 WORST = 10
 
@@ -128,13 +136,7 @@ def analyse(s: Scan) -> Inspection:
     """Build the inspection from a finished scan (no file is read again)."""
     usable = [i for i, f in enumerate(s.files) if f.record.problem is None]
     recs = [s.files[i].record for i in usable]
-    exact = exact_groups([r.sha256 for r in recs])
-    near = near_groups(
-        [r.dhash for r in recs],
-        [r.sha256 for r in recs],
-        [r.vhash for r in recs],
-        lambda i: thumbnail_file(s.root, recs[i].path),
-    )
+    exact, near = scan_groups(s, usable)
     classes = Counter(f.label for f in s.files if f.record.problem is None)
     splits: dict[str, dict[str, int]] = {}
     for f in s.files:
@@ -154,10 +156,13 @@ def analyse(s: Scan) -> Inspection:
     counts = [c for c in classes.values() if c]
     warnings = []
     imbalance = round(max(counts) / min(counts), 2) if counts else None
-    if imbalance and imbalance >= 1.5:
+    if imbalance and imbalance >= IMBALANCE_RATIO:
         warnings.append(
-            f"Classes are imbalanced: the largest has {imbalance}x the files of the smallest "
-            "(training uses class weights)."
+            _(
+                "Classes are imbalanced: the largest has {imbalance}x the files of the smallest (training uses class "
+                "weights).",
+                imbalance=imbalance,
+            )
         )
     return Inspection(
         root=str(s.root),
@@ -210,53 +215,88 @@ def _human_bytes(n: int) -> str:
 
 
 def render(ins: Inspection, limit: int = 10) -> str:
-    """The human report of an inspection."""
-    lines = [f"{ins.root}: {ins.files} files, {_human_bytes(ins.total_bytes)}, {len(ins.classes)} classes"]
+    """The human report of an inspection, in the current language."""
+    lines = [
+        _(
+            "{root}: {files} files, {size}, {n} classes",
+            root=ins.root,
+            files=ins.files,
+            size=_human_bytes(ins.total_bytes),
+            n=len(ins.classes),
+        )
+    ]
     if ins.splits:
         for split, counts in ins.splits.items():
             lines.append(f"  {split}: " + ", ".join(f"{k} {v}" for k, v in counts.items()))
     else:
-        lines.append("  classes: " + ", ".join(f"{k} {v}" for k, v in ins.classes.items()))
+        lines.append("  " + _("classes: {counts}", counts=", ".join(f"{k} {v}" for k, v in ins.classes.items())))
     g = ins.geometry
     if g:
         lines.append(
-            f"  sizes: {len(ins.sizes)} distinct; short side {g['short_side']['min']}-{g['short_side']['max']} px "
-            f"(median {g['short_side']['median']}), long side {g['long_side']['min']}-{g['long_side']['max']} px; "
-            f"aspect {g['aspect']['min']}-{g['aspect']['max']} (median {g['aspect']['median']}); "
-            f"{g['landscape']} landscape, {g['portrait']} portrait, {g['square']} square"
+            "  "
+            + _(
+                "sizes: {n} distinct; short side {short_min}-{short_max} px (median {short_median}), long side "
+                "{long_min}-{long_max} px; aspect {aspect_min}-{aspect_max} (median {aspect_median}); {landscape} "
+                "landscape, {portrait} portrait, {square} square",
+                n=len(ins.sizes),
+                short_min=g["short_side"]["min"],
+                short_max=g["short_side"]["max"],
+                short_median=g["short_side"]["median"],
+                long_min=g["long_side"]["min"],
+                long_max=g["long_side"]["max"],
+                aspect_min=g["aspect"]["min"],
+                aspect_max=g["aspect"]["max"],
+                aspect_median=g["aspect"]["median"],
+                landscape=g["landscape"],
+                portrait=g["portrait"],
+                square=g["square"],
+            )
         )
-    lines.append("  formats: " + ", ".join(f"{k} ({v})" for k, v in ins.formats.items()))
-    lines.append("  modes: " + ", ".join(f"{k} ({v})" for k, v in ins.modes.items()))
+    lines.append("  " + _("formats: {formats}", formats=", ".join(f"{k} ({v})" for k, v in ins.formats.items())))
+    lines.append("  " + _("modes: {modes}", modes=", ".join(f"{k} ({v})" for k, v in ins.modes.items())))
     if ins.rotated:
         lines.append(
-            f"  rotated by their EXIF tag only: {len(ins.rotated)} files (shown, checked and trained upright, "
-            "as a photo viewer shows them)"
+            "  "
+            + _(
+                "rotated by their EXIF tag only: {n} files (shown, checked and trained upright, as a photo viewer "
+                "shows them)",
+                n=len(ins.rotated),
+            )
         )
     if ins.animated:
-        lines.append(f"  animated files: {len(ins.animated)} (their first frame is used)")
+        lines.append("  " + _("animated files: {n} (their first frame is used)", n=len(ins.animated)))
     sections = [
-        ("Unusable files", [f"{p['path']}: {p['reason']}" for p in ins.problems]),
-        ("Exact duplicates", [" = ".join(g) for g in ins.duplicates]),
-        ("Near duplicates", [" ~ ".join(g) for g in ins.near_duplicates]),
+        (_("Unusable files"), [f"{p['path']}: {_(p['reason'])}" for p in ins.problems]),
+        (_("Exact duplicates"), [" = ".join(g) for g in ins.duplicates]),
+        (_("Near duplicates"), [" ~ ".join(g) for g in ins.near_duplicates]),
         (
-            "Conflicting labels",
+            _("Conflicting labels"),
             [f"{' / '.join(c['paths'])} ({', '.join(c['classes'])})" for c in ins.conflicting_labels],
         ),
-        ("Leakage between splits", [f"{' / '.join(x['paths'])} ({', '.join(x['splits'])})" for x in ins.leakage]),
+        (_("Leakage between splits"), [f"{' / '.join(x['paths'])} ({', '.join(x['splits'])})" for x in ins.leakage]),
     ]
     found = {k: q for k, q in ins.quality.items() if q["count"]}
     if found:
-        lines.append("Image quality (nothing is moved; look at the worst first):")
+        lines.append(_("Image quality (nothing is moved; look at the worst first):"))
         for issue, q in found.items():
             worst = ", ".join(f"{w['path']} ({w['score']:g})" for w in q["worst"][:3])
-            lines.append(f"  {issue.replace('_', ' ')}: {q['count']} ({q['meaning']}); worst: {worst}")
+            lines.append(
+                "  "
+                + _(
+                    "{issue}: {count} ({meaning}); worst: {worst}",
+                    issue=_(QUALITY_NAMES[issue]),
+                    count=q["count"],
+                    meaning=_(q["meaning"]),
+                    worst=worst,
+                )
+            )
     for title, items in sections:
         if items:
             lines.append(f"{title} ({len(items)}):")
             lines.extend(f"  {item}" for item in items[:limit])
             if len(items) > limit:
-                lines.append(f"  ... and {len(items) - limit} more (use --json for all)")
-    lines.extend(f"Warning: {w}" for w in ins.warnings)
+                lines.append("  " + _("... and {n} more (use --json for all)", n=len(items) - limit))
+    lines.extend(_("Warning: {warning}", warning=w) for w in ins.warnings)
     if not (ins.problems or ins.duplicates or ins.near_duplicates or ins.leakage):
-        lines.append("No problems found.")
+        lines.append(_("No problems found."))
     return "\n".join(lines)

@@ -22,8 +22,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fitdoctor.data.images import SPLIT_NAMES, list_class_files
+from fitdoctor.data.images import IMBALANCE_RATIO, SPLIT_NAMES, list_class_files
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
 RESIZE_MODES = ("squash", "crop", "pad")  # Keras: plain resize, crop_to_aspect_ratio, pad_to_aspect_ratio
@@ -57,11 +58,14 @@ class SplitData:
     def num_classes(self) -> int:
         return len(self.class_names)
 
-    def class_weights(self) -> dict[int, float]:
-        """'Balanced' weights from the train split: total / (classes * count)."""
+    def class_weights(self) -> dict[int, float] | None:
+        """'Balanced' weights from the train split (total / (classes * count)) when its classes are
+        imbalanced (the largest has `IMBALANCE_RATIO` x the smallest), else None."""
         counts = np.bincount(self.labels["train"], minlength=self.num_classes)
+        if not counts.min() or counts.max() / counts.min() < IMBALANCE_RATIO:
+            return None
         total = counts.sum()
-        return {i: float(total / (self.num_classes * c)) if c else 0.0 for i, c in enumerate(counts)}
+        return {i: float(total / (self.num_classes * c)) for i, c in enumerate(counts)}
 
     def images(self, split: str, limit: int) -> np.ndarray:
         """The first `limit` images of a split as uint8 [N, H, W, C] (decoded now when streaming)."""
@@ -196,8 +200,13 @@ def _decode(args: tuple[str, list[str], tuple[int, int], str, str]) -> np.ndarra
         except Exception as exc:  # Pillow raises many types for files that are no image
             reason = str(exc).splitlines()[0][:80] if str(exc) else type(exc).__name__
             raise UserError(
-                f"'{path}' cannot be read as an image ({reason}). Move it out of the split folder; "
-                f"'fitdoctor data inspect {root}' lists every unusable file."
+                _(
+                    "'{path}' cannot be read as an image ({reason}). Move it out of the split folder; 'fitdoctor data"
+                    " inspect {root}' lists every unusable file.",
+                    path=path,
+                    reason=reason,
+                    root=root,
+                )
             ) from None
         out.append(arr if arr.ndim == 3 else arr[..., None])
     return np.stack(out) if out else np.zeros((0, size[0], size[1], 1), np.uint8)
@@ -247,7 +256,9 @@ def parse_bytes(value) -> int:
     }
     match = re.fullmatch(r"\s*([0-9]*\.?[0-9]+)\s*([A-Za-z]*)\s*", str(value))
     if not match or match.group(2).upper() not in units or float(match.group(1)) <= 0:
-        raise UserError(f"The 'memory_budget' of data must be a size such as 512MB or 4GB. Got {value!r} instead.")
+        raise UserError(
+            _("The 'memory_budget' of data must be a size such as 512MB or 4GB. Got {value!r} instead.", value=value)
+        )
     return int(float(match.group(1)) * units[match.group(2).upper()])
 
 
@@ -298,29 +309,43 @@ def load_split(
     root = Path(root)
     if color_mode not in COLOR_MODES:
         raise UserError(
-            f"The 'color_mode' parameter of data must be one of grayscale, rgb, rgba. Got {color_mode!r} instead."
+            _(
+                "The 'color_mode' parameter of data must be one of grayscale, rgb, rgba. Got {color_mode!r} instead.",
+                color_mode=color_mode,
+            )
         )
     if resize not in RESIZE_MODES:
-        raise UserError(f"The 'resize' parameter of data must be one of squash, crop, pad. Got {resize!r} instead.")
+        raise UserError(
+            _("The 'resize' parameter of data must be one of squash, crop, pad. Got {resize!r} instead.", resize=resize)
+        )
     if not (root / "train").is_dir():
         raise UserError(
-            f"'{root}' has no train/ folder. Pass a folder made by 'fitdoctor data split' "
-            "(train/, val/ and test/, one folder per class inside each)."
+            _(
+                "'{root}' has no train/ folder. Pass a folder made by 'fitdoctor data split' (train/, val/ and test/,"
+                " one folder per class inside each).",
+                root=root,
+            )
         )
     mode, channels = COLOR_MODES[color_mode]
     size = (int(image_size[0]), int(image_size[1]))
     listing = {s: list_class_files(root / s) for s in SPLIT_NAMES if (root / s).is_dir()}
     class_names = sorted(set().union(*[set(v) for v in listing.values()]))
     if len(class_names) < 2:
-        raise UserError(f"'{root}/train' has {len(class_names)} class folder(s); a classifier needs at least 2.")
+        raise UserError(
+            _("'{root}/train' has {n} class folder(s); a classifier needs at least 2.", root=root, n=len(class_names))
+        )
     total = sum(len(r) for v in listing.values() for r in v.values())
     decoded = total * size[0] * size[1] * channels
     streaming = decoded > memory_budget
+    sizes = {"n": total, "gb": decoded / 1e9, "mb": decoded / 1e6, "budget": memory_budget / 1e9}
     how = (
-        f"streaming {total} images from their files (decoded {decoded / 1e9:.2f} GB > memory budget "
-        f"{memory_budget / 1e9:.2f} GB), cached on local disk after the first pass"
+        _(
+            "streaming {n} images from their files (decoded {gb:.2f} GB > memory budget {budget:.2f} GB), cached on "
+            "local disk after the first pass",
+            **sizes,
+        )
         if streaming
-        else f"{total} images decoded in memory ({decoded / 1e6:.0f} MB of {memory_budget / 1e9:.2f} GB budget)"
+        else _("{n} images decoded in memory ({mb:.0f} MB of {budget:.2f} GB budget)", **sizes)
     )
     data = SplitData(
         root=root,
@@ -335,7 +360,7 @@ def load_split(
     index = {name: i for i, name in enumerate(class_names)}
     for split, classes in listing.items():
         rels = [f"{split}/{r}" for name in class_names for r in classes.get(name, [])]
-        labels = np.array([index[name] for name in class_names for _ in classes.get(name, [])], dtype=np.int32)
+        labels = np.array([index[name] for name in class_names for _path in classes.get(name, [])], dtype=np.int32)
         data.labels[split] = labels
         data.paths[split] = rels
         if not streaming:
@@ -345,5 +370,5 @@ def load_split(
             data.arrays[split] = _CACHE[key]
         data.counts[split] = {name: len(classes.get(name, [])) for name in class_names}
     if "val" not in data.labels:
-        raise UserError(f"'{root}' has no val/ folder. Split with --ratio TRAIN VAL [TEST] to make one.")
+        raise UserError(_("'{root}' has no val/ folder. Split with --ratio TRAIN VAL [TEST] to make one.", root=root))
     return data

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from fitdoctor.data.images import FileRecord, check_file, detect_splits, list_class_files, raise_on_bombs
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 PARALLEL_THRESHOLD = 64
 
@@ -82,9 +83,9 @@ def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, st
     """List (relative path, class, split) for every file under a dataset folder."""
     root = Path(root)
     if not root.exists():
-        raise UserError(f"Folder '{root}' does not exist. Pass the folder that holds your class folders.")
+        raise UserError(_("Folder '{root}' does not exist. Pass the folder that holds your class folders.", root=root))
     if not root.is_dir():
-        raise UserError(f"'{root}' is not a folder. Pass the folder that holds your class folders.")
+        raise UserError(_("'{root}' is not a folder. Pass the folder that holds your class folders.", root=root))
     splits = detect_splits(root)
     entries: list[tuple[str, str, str | None]] = []
     if splits:
@@ -96,7 +97,10 @@ def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, st
             entries.extend((rel, label, None) for rel in rels)
     if not entries:
         raise UserError(
-            f"No class folders with files in '{root}'. Expected '{root}/<class>/<image>' (one folder per class)."
+            _(
+                "No class folders with files in '{root}'. Expected '{root}/<class>/<image>' (one folder per class).",
+                root=root,
+            )
         )
     return splits, entries
 

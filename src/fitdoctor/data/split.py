@@ -33,6 +33,7 @@ from fitdoctor.fsio import (
     move_file,
     write_json,
 )
+from fitdoctor.i18n import _
 
 MODES = ("copy", "move", "hardlink", "symlink")
 STATE_DIR = ".fitdoctor"
@@ -48,14 +49,14 @@ def parse_owner(spec: str | None) -> tuple[str | None, str | None]:
     import grp
     import pwd
 
-    user, _, group = spec.partition(":")
+    user, _sep, group = spec.partition(":")
     try:
         if user:
             pwd.getpwnam(user)
         if group:
             grp.getgrnam(group)
     except KeyError:
-        raise param_error("chown", "split", "USER:GROUP with a user and group that exist here", spec) from None
+        raise param_error("chown", "split", _("USER:GROUP with a user and group that exist here"), spec) from None
     return user or None, group or None
 
 
@@ -72,8 +73,14 @@ def _free_space_check(src: Path, dst: Path, plan: Plan, mode: str) -> None:
     free = shutil.disk_usage(anchor).free
     if needed > free:
         raise UserError(
-            f"Not enough free space on '{anchor}' for the split: it needs {needed / 1e6:.1f} MB and "
-            f"{free / 1e6:.1f} MB is free. Free some space, or use --mode hardlink or --mode move."
+            _(
+                "Not enough free space on '{anchor}' for the split: it needs {needed:.1f} MB and {free:.1f} MB is "
+                "free. "
+                "Free some space, or use --mode hardlink or --mode move.",
+                anchor=anchor,
+                needed=needed / 1e6,
+                free=free / 1e6,
+            )
         )
 
 
@@ -101,17 +108,28 @@ def _place(op: Op, src: Path, dst: Path, mode: str) -> bool:
             return move_file(source, dest, sha256=op.sha256)
         except FileNotFoundError:
             raise UserError(
-                f"'{op.source}' is neither in SRC nor in DST. It was moved or deleted by hand; "
-                f"put it back in '{src}' and run the same command again."
+                _(
+                    "'{source}' is neither in SRC nor in DST. It was moved or deleted by hand; put it back in '{src}'"
+                    " and run the same command again.",
+                    source=op.source,
+                    src=src,
+                )
             ) from None
         except MoveConflict:
             raise UserError(
-                f"'{op.dest}' in DST is another file than '{op.source}' in SRC. Move it out of '{dst}' "
-                "and run the same command again."
+                _(
+                    "'{dest}' in DST is another file than '{source}' in SRC. Move it out of '{dst}' and run the same "
+                    "command again.",
+                    dest=op.dest,
+                    source=op.source,
+                    dst=dst,
+                )
             ) from None
         except OSError as exc:
             if exc.errno == errno.EIO:
-                raise UserError(f"Copy of '{op.source}' does not match its hash; SRC keeps the file.") from None
+                raise UserError(
+                    _("Copy of '{source}' does not match its hash; SRC keeps the file.", source=op.source)
+                ) from None
             raise
     if dest_there and os.stat(dest).st_size == op.bytes:
         return False
@@ -219,34 +237,44 @@ def split_folder(
     say = echo or (lambda _msg: None)
     src, dst = Path(src), Path(dst)
     if mode not in MODES:
-        raise param_error("mode", "split", "one of copy, move, hardlink, symlink", mode)
+        raise param_error("mode", "split", _("one of copy, move, hardlink, symlink"), mode)
     ratio = check_ratio(ratio) if ratio is not None else None
     fixed = check_fixed(fixed) if fixed is not None else None
     owner = parse_owner(chown)
     params = _params(src, ratio, fixed, seed, mode, min_per_class, group_by)
     state = dst / STATE_DIR
     if dst.exists() and not dst.is_dir():
-        raise UserError(f"'{dst}' is a file. Pass a new folder as the split's destination.")
+        raise UserError(_("'{dst}' is a file. Pass a new folder as the split's destination.", dst=dst))
     if (state / PLAN_FILE).exists():
         saved, plan = _load_plan(state)
         if saved != params:
             raise UserError(
-                f"'{dst}' holds a split made with other settings ({_diff(saved, params)}). "
-                "Run that command again to finish it, or pass a new destination."
+                _(
+                    "'{dst}' holds a split made with other settings ({params}). Run that command again to finish it, "
+                    "or pass a new destination.",
+                    dst=dst,
+                    params=_diff(saved, params),
+                )
             )
         if (state / DONE_FILE).exists():
-            say(f"'{dst}' already holds this split; nothing to do.")
+            say(_("'{dst}' already holds this split; nothing to do.", dst=dst))
             return plan
-        say(f"Resuming the unfinished split into '{dst}'.")
+        say(_("Resuming the unfinished split into '{dst}'.", dst=dst))
     else:
         if dst.exists() and any(dst.iterdir()):
-            raise UserError(f"Destination '{dst}' is not empty. Pass a new or empty folder; nothing was written.")
+            raise UserError(
+                _("Destination '{dst}' is not empty. Pass a new or empty folder; nothing was written.", dst=dst)
+            )
         if src.resolve() == dst.resolve() or dst.resolve().is_relative_to(src.resolve()):
-            raise UserError(f"Destination '{dst}' is inside SRC '{src}'. Pass a folder outside it.")
+            raise UserError(_("Destination '{dst}' is inside SRC '{src}'. Pass a folder outside it.", dst=dst, src=src))
         s = scan(src, progress=progress, use_cache=use_cache)
         if s.splits:
             raise UserError(
-                f"'{src}' is already split ({', '.join(s.splits)}). Pass the folder with one folder per class."
+                _(
+                    "'{src}' is already split ({splits}). Pass the folder with one folder per class.",
+                    src=src,
+                    splits=", ".join(s.splits),
+                )
             )
         plan = make_plan(s, ratio=ratio, fixed=fixed, seed=seed, min_per_class=min_per_class, group_by=group_by)
         if dry_run:
@@ -329,12 +357,23 @@ def undo_split(dst: str | os.PathLike, *, echo=None) -> tuple[int, list[tuple[st
     dst = Path(dst)
     state = dst / STATE_DIR
     if not (state / PLAN_FILE).exists():
-        raise UserError(f"'{dst}' holds no fitdoctor split (no {STATE_DIR}/{PLAN_FILE}). Pass the split's folder.")
+        raise UserError(
+            _(
+                "'{dst}' holds no fitdoctor split (no {state_dir}/{plan_file}). Pass the split's folder.",
+                dst=dst,
+                state_dir=STATE_DIR,
+                plan_file=PLAN_FILE,
+            )
+        )
     params, plan = _load_plan(state)
     if params["mode"] != "move":
         raise UserError(
-            f"'{dst}' was made with --mode {params['mode']}: SRC was never changed, so there is nothing to "
-            "put back. Remove the folder yourself if you no longer want it."
+            _(
+                "'{dst}' was made with --mode {mode}: SRC was never changed, so there is nothing to put back. Remove "
+                "the folder yourself if you no longer want it.",
+                dst=dst,
+                mode=params["mode"],
+            )
         )
     src = Path(params["src"])
     moved, skipped = 0, []
@@ -358,6 +397,6 @@ def undo_split(dst: str | os.PathLike, *, echo=None) -> tuple[int, list[tuple[st
     ):
         with contextlib.suppress(OSError):
             d.rmdir()
-    write_json(state / "undo-done.json", {"moved_back": moved, "skipped": [path for path, _ in skipped]})
-    say(f"Moved {moved} files back to '{src}'.")
+    write_json(state / "undo-done.json", {"moved_back": moved, "skipped": [path for path, _why in skipped]})
+    say(_("Moved {moved} files back to '{src}'.", moved=moved, src=src))
     return moved, skipped

@@ -13,10 +13,11 @@ import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from fitdoctor.data.duplicates import UnionFind, exact_groups, near_groups
-from fitdoctor.data.images import SPLIT_NAMES, thumbnail_file
+from fitdoctor.data.duplicates import UnionFind, scan_groups
+from fitdoctor.data.images import SPLIT_NAMES
 from fitdoctor.data.scan import Scan
 from fitdoctor.errors import UserError, param_error
+from fitdoctor.i18n import _
 
 MANIFEST_COLUMNS = ("source", "dest", "split", "class", "sha256", "bytes")
 
@@ -66,7 +67,7 @@ def check_ratio(ratio) -> tuple[float, ...]:
     """
     values = tuple(float(r) for r in ratio)
     if len(values) not in (2, 3) or any(not 0 < r < 1 for r in values) or abs(sum(values) - 1) > 1e-6:
-        raise param_error("ratio", "split", "2 or 3 numbers in (0, 1) that sum to 1", values)
+        raise param_error("ratio", "split", _("2 or 3 numbers in (0, 1) that sum to 1"), values)
     return values
 
 
@@ -75,9 +76,9 @@ def check_fixed(fixed) -> tuple[int, ...]:
     try:
         values = tuple(int(v) for v in fixed)
     except (TypeError, ValueError):
-        raise param_error("fixed", "split", "2 or 3 whole numbers of files per class", tuple(fixed)) from None
+        raise param_error("fixed", "split", _("2 or 3 whole numbers of files per class"), tuple(fixed)) from None
     if len(values) not in (2, 3) or any(v < 1 for v in values):
-        raise param_error("fixed", "split", "2 or 3 whole numbers of files per class, each at least 1", values)
+        raise param_error("fixed", "split", _("2 or 3 whole numbers of files per class, each at least 1"), values)
     return values
 
 
@@ -93,8 +94,14 @@ def ratio_targets(n: int, ratio: tuple[float, ...], minimum: int, label: str) ->
     k = len(ratio)
     if n < minimum * k:
         raise UserError(
-            f"Class '{label}' has {n} usable files; --min-per-class {minimum} needs at least "
-            f"{minimum * k} ({minimum} per split). Add files to '{label}' or lower --min-per-class."
+            _(
+                "Class '{label}' has {n} usable files; --min-per-class {minimum} needs at least {k} ({minimum} per "
+                "split). Add files to '{label}' or lower --min-per-class.",
+                label=label,
+                n=n,
+                minimum=minimum,
+                k=minimum * k,
+            )
         )
     raw = [n * r for r in ratio]
     targets = [math.floor(x) for x in raw]
@@ -112,12 +119,8 @@ def ratio_targets(n: int, ratio: tuple[float, ...], minimum: int, label: str) ->
 def _groups(s: Scan, idx: list[int], group_by: str | None) -> list[list[int]]:
     recs = [s.files[i].record for i in idx]
     uf = UnionFind(len(idx))
-    for g in exact_groups([r.sha256 for r in recs]) + near_groups(
-        [r.dhash for r in recs],
-        [r.sha256 for r in recs],
-        [r.vhash for r in recs],
-        lambda i: thumbnail_file(s.root, recs[i].path),
-    ):
+    exact, near = scan_groups(s, idx)
+    for g in exact + near:
         for member in g[1:]:
             uf.union(g[0], member)
     if group_by:
@@ -151,14 +154,14 @@ def make_plan(
         group_by: Regex on the file name; files with the same match (group 1 if any) stay together.
     """
     if (ratio is None) == (fixed is None):
-        raise UserError("Pass exactly one of --ratio or --fixed to split.")
+        raise UserError(_("Pass exactly one of --ratio or --fixed to split."))
     if min_per_class < 0:
-        raise param_error("min_per_class", "split", "a whole number >= 0", min_per_class)
+        raise param_error("min_per_class", "split", _("a whole number >= 0"), min_per_class)
     if group_by:
         try:
             re.compile(group_by)
         except re.error as exc:
-            raise param_error("group_by", "split", f"a valid regular expression ({exc})", group_by) from None
+            raise param_error("group_by", "split", _("a valid regular expression ({exc})", exc=exc), group_by) from None
     splits = SPLIT_NAMES[: len(ratio or fixed)]
     idx = [i for i, f in enumerate(s.files) if f.record.problem is None]
     per_class: dict[str, int] = defaultdict(int)
@@ -171,8 +174,14 @@ def make_plan(
         else:
             if n < sum(fixed):
                 raise UserError(
-                    f"Class '{label}' has {n} usable files; --fixed {' '.join(map(str, fixed))} needs "
-                    f"{sum(fixed)}. Add files to '{label}' or ask for fewer."
+                    _(
+                        "Class '{label}' has {n} usable files; --fixed {fixed} needs {total}. Add files to '{label}'"
+                        " or ask for fewer.",
+                        label=label,
+                        n=n,
+                        fixed=" ".join(map(str, fixed)),
+                        total=sum(fixed),
+                    )
                 )
             targets[label] = list(fixed)
     groups = sorted(_groups(s, idx, group_by), key=lambda g: min(s.files[idx[i]].record.path for i in g))
@@ -203,8 +212,13 @@ def make_plan(
             for k, c in enumerate(counts):
                 if c < min_per_class:
                     raise UserError(
-                        f"Class '{label}' cannot give {splits[k]} {min_per_class} file(s): its duplicates or "
-                        "--group-by groups are too large. Lower --min-per-class or loosen --group-by."
+                        _(
+                            "Class '{label}' cannot give {k} {min_per_class} file(s): its duplicates or --group-by "
+                            "groups are too large. Lower --min-per-class or loosen --group-by.",
+                            label=label,
+                            k=splits[k],
+                            min_per_class=min_per_class,
+                        )
                     )
     ops.sort(key=lambda op: op.source)
     left_out = [{"source": f.record.path, "reason": f.record.problem} for f in s.unusable]

@@ -16,9 +16,9 @@ import numpy as np
 from fitdoctor.diagnosis import rules
 from fitdoctor.diagnosis.findings import PRIORITY, Finding
 from fitdoctor.diagnosis.history import History, load_history
-from fitdoctor.diagnosis.messages import resolve_lang
 from fitdoctor.diagnosis.prescriptions import prescribe
 from fitdoctor.diagnosis.summaries import after_past, notes_for, summarise
+from fitdoctor.i18n import resolve_lang
 
 
 @dataclass

@@ -24,6 +24,7 @@ from collections import defaultdict
 from pathlib import Path
 
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 TFEVENTS = "events.out.tfevents."
 MAX_RECORD = 64 * 1024 * 1024  # an event record larger than this is not a scalar log: refuse, do not allocate
@@ -95,7 +96,7 @@ def from_trainer_state(data: dict, source: str) -> dict[str, list[float]]:
     """
     log = data.get("log_history")
     if not isinstance(log, list):
-        raise UserError(f"'{source}' has no log_history list. Pass the Trainer's trainer_state.json.")
+        raise UserError(_("'{source}' has no log_history list. Pass the Trainer's trainer_state.json.", source=source))
     per_epoch: dict[str, dict[int, list[float]]] = defaultdict(dict)
     for entry in log:
         if not isinstance(entry, dict) or "train_runtime" in entry:
@@ -116,7 +117,9 @@ def from_trainer_state(data: dict, source: str) -> dict[str, list[float]]:
             else:
                 slot.append(number)
     if not per_epoch:
-        raise UserError(f"'{source}' logs no loss in log_history. Pass a trainer_state.json of a run that logged.")
+        raise UserError(
+            _("'{source}' logs no loss in log_history. Pass a trainer_state.json of a run that logged.", source=source)
+        )
     return _by_epoch(per_epoch)
 
 
@@ -126,8 +129,11 @@ def _events(path: Path):
         from tensorboard.compat.proto import event_pb2
     except ImportError:
         raise UserError(
-            f"'{path}' is a TensorBoard log; reading it needs the tensorboard package. "
-            'Install it with: pip install "fitdoctor[tensorboard]" (TensorFlow is not needed).'
+            _(
+                "'{path}' is a TensorBoard log; reading it needs the tensorboard package. Install it with: pip "
+                'install "fitdoctor[tensorboard]" (TensorFlow is not needed).',
+                path=path,
+            )
         ) from None
     with open(path, "rb") as f:
         while True:
@@ -136,7 +142,13 @@ def _events(path: Path):
                 return
             (length,) = struct.unpack("<Q", header[:8])
             if length > MAX_RECORD:
-                raise UserError(f"'{path}' has a record of {length} bytes: not a TensorBoard scalar log.")
+                raise UserError(
+                    _(
+                        "'{path}' has a record of {length} bytes: not a TensorBoard scalar log.",
+                        path=path,
+                        length=length,
+                    )
+                )
             data = f.read(length)
             f.read(4)
             if len(data) < length:
@@ -144,7 +156,9 @@ def _events(path: Path):
             try:
                 yield event_pb2.Event.FromString(data)
             except Exception:  # noqa: BLE001 - protobuf raises its own DecodeError
-                raise UserError(f"'{path}' is not a TensorBoard event file (a record does not decode).") from None
+                raise UserError(
+                    _("'{path}' is not a TensorBoard event file (a record does not decode).", path=path)
+                ) from None
 
 
 def _scalar(value) -> float | None:
@@ -197,7 +211,9 @@ def from_tensorboard(path: Path) -> dict[str, list[float]]:
                 if name is not None and number is not None:
                     per_epoch[name][int(event.step)] = [number]
     if not per_epoch:
-        raise UserError(f"'{path}' holds no scalar in its TensorBoard events. Pass the folder a run logged to.")
+        raise UserError(
+            _("'{path}' holds no scalar in its TensorBoard events. Pass the folder a run logged to.", path=path)
+        )
     return _by_epoch(per_epoch)
 
 

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 ALIASES = {
     "acc": "accuracy",
@@ -104,8 +105,13 @@ def _parse_series(name: str, values: list, source: str, null_is_nan: bool) -> tu
     if bad:
         shown = ", ".join(f"{i + 1} ({values[i]!r})" for i in bad[:3])
         raise UserError(
-            f"'{source}': series '{name}' has values that are not numbers at epoch(s) {shown}. "
-            "Pass numbers (null for an epoch without a value)."
+            _(
+                "'{source}': series '{value}' has values that are not numbers at epoch(s) {shown}. Pass numbers (null"
+                " for an epoch without a value).",
+                source=source,
+                value=name,
+                shown=shown,
+            )
         )
     gaps = [i for i, v in enumerate(parsed) if v is None]
     out = np.array([math.nan if v is None else v for v in parsed], dtype=float)
@@ -154,8 +160,12 @@ def from_dict(data: dict, source: str = "<object>", *, null_is_nan: bool = False
                 gaps[key] = missing
     if not any(k in series for k in ("loss", "val_loss", "accuracy", "val_accuracy")):
         raise UserError(
-            f"'{source}' has no loss or accuracy series (found: {', '.join(sorted(series)) or 'none'}). "
-            "Pass a Keras History (loss, val_loss, ...) or a CSVLogger file."
+            _(
+                "'{source}' has no loss or accuracy series (found: {found}). Pass a Keras History (loss, val_loss, "
+                "...) or a CSVLogger file.",
+                source=source,
+                found=", ".join(sorted(series)) or _("none"),
+            )
         )
     lengths = {len(v) for v in series.values()}
     trimmed_from = None
@@ -180,18 +190,28 @@ def _text(path: Path) -> str:
         return path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise UserError(
-            f"'{path}' is not UTF-8 text (byte {exc.start} cannot be read). "
-            "Pass a Keras History JSON or a CSVLogger CSV."
+            _(
+                "'{path}' is not UTF-8 text (byte {start} cannot be read). Pass a Keras History JSON or a CSVLogger "
+                "CSV.",
+                path=path,
+                start=exc.start,
+            )
         ) from None
     except OSError as exc:
-        raise UserError(f"'{path}' cannot be read ({exc.strerror}). Pass a history file you can read.") from None
+        raise UserError(
+            _(
+                "'{path}' cannot be read ({strerror}). Pass a history file you can read.",
+                path=path,
+                strerror=exc.strerror,
+            )
+        ) from None
 
 
 def from_csv(path: Path) -> History:
     """Read a `keras.callbacks.CSVLogger` file (an `epoch` column and one column per series)."""
     rows = list(csv.DictReader(io.StringIO(_text(path), newline="")))
     if not rows:
-        raise UserError(f"'{path}' has no rows. Pass a CSVLogger file with at least one epoch.")
+        raise UserError(_("'{path}' has no rows. Pass a CSVLogger file with at least one epoch.", path=path))
     from fitdoctor.diagnosis.formats import grouped_rows
 
     columns = grouped_rows(rows) or {name: [row.get(name) for row in rows] for name in rows[0] if name}
@@ -208,7 +228,7 @@ def from_run_dir(path: Path) -> History:
     elif (run / HISTORY_CSV).exists():
         history = from_csv(run / HISTORY_CSV)
     else:
-        raise UserError(f"'{path}' has no history.json or history.csv. Pass a fitdoctor run directory.")
+        raise UserError(_("'{path}' has no history.json or history.csv. Pass a fitdoctor run directory.", path=path))
     history.source = str(path)
     history.stats = run.stats() or {}
     info = run.info()
@@ -226,10 +246,21 @@ def from_json(path: Path, *, null_is_nan: bool = False) -> History:
         data = json.loads(_text(path))
     except json.JSONDecodeError as exc:
         raise UserError(
-            f"'{path}' is not valid JSON ({exc.msg}, line {exc.lineno}). Pass a Keras History JSON."
+            _(
+                "'{path}' is not valid JSON ({msg}, line {lineno}). Pass a Keras History JSON.",
+                path=path,
+                msg=exc.msg,
+                lineno=exc.lineno,
+            )
         ) from None
     if not isinstance(data, dict):
-        raise UserError(f"'{path}' holds a JSON {type(data).__name__}, not an object. Pass a Keras History JSON.")
+        raise UserError(
+            _(
+                "'{path}' holds a JSON {kind}, not an object. Pass a Keras History JSON.",
+                path=path,
+                kind=type(data).__name__,
+            )
+        )
     return from_dict(data, str(path), null_is_nan=null_is_nan)
 
 
@@ -248,7 +279,9 @@ def load_history(source) -> History:
         return from_dict(dict(source.history))
     path = Path(os.fspath(source))
     if not path.exists():
-        raise UserError(f"'{path}' does not exist. Pass a history JSON, a CSVLogger CSV or a run directory.")
+        raise UserError(
+            _("'{path}' does not exist. Pass a history JSON, a CSVLogger CSV or a run directory.", path=path)
+        )
     from fitdoctor.diagnosis import formats
 
     if path.is_dir():

@@ -10,7 +10,8 @@ initializer. Ranking uses the finding's evidence and, when known, the training s
 from __future__ import annotations
 
 from fitdoctor.diagnosis.findings import Finding, Remedy
-from fitdoctor.diagnosis.messages import t
+from fitdoctor.i18n import t
+from fitdoctor.model.reading import context, usual_lr
 
 SNIPPETS = {
     "augmentation": "keras.Sequential([layers.RandomRotation(0.05), layers.RandomTranslation(0.1, 0.1)])",
@@ -32,7 +33,6 @@ SNIPPETS = {
     "check_inputs": "assert np.isfinite(x_train).all()  # NaN or inf in the data?",
 }
 
-USUAL_LR = {"adam": 1e-3, "adamw": 1e-3, "sgd": 1e-2, "rmsprop": 1e-3, "nadam": 1e-3, "adamax": 1e-3}
 BASE_ORDER = {
     "overfitting": ["augmentation", "dropout", "l2", "early_stopping", "smaller_model", "lower_lr", "more_data"],
     "underfitting": [
@@ -50,46 +50,6 @@ BASE_ORDER = {
     "good_fit": ["early_stopping"],
     "insufficient_data": ["more_epochs"],
 }
-
-
-def spec_context(spec: dict | None) -> dict:
-    """What the spec already does: augmentation, dropout, L2, early stopping, Zeros init, lr."""
-    ctx = {
-        "augmentation": False,
-        "max_dropout": 0.0,
-        "l2": False,
-        "early_stopping": False,
-        "zeros_init": False,
-        "batchnorm": False,
-        "lr": None,
-    }
-    if not spec:
-        return ctx
-    ctx["augmentation"] = bool((spec.get("data") or {}).get("augmentation"))
-    for layer in spec.get("model") or []:
-        name, args = (layer, {}) if isinstance(layer, str) else next(iter(layer.items()))
-        args = args or {}
-        if name == "Dropout":
-            ctx["max_dropout"] = max(ctx["max_dropout"], float(args.get("rate", 0)))
-        if name == "BatchNormalization":
-            ctx["batchnorm"] = True
-        if "kernel_regularizer" in args:
-            ctx["l2"] = True
-        if str(args.get("kernel_initializer", "")).lower() in ("zeros", "zero"):
-            ctx["zeros_init"] = True
-        if name.startswith("Random"):
-            ctx["augmentation"] = True
-    for cb in spec.get("callbacks") or []:
-        if (cb if isinstance(cb, str) else next(iter(cb))) == "EarlyStopping":
-            ctx["early_stopping"] = True
-    opt = (spec.get("compile") or {}).get("optimizer")
-    if isinstance(opt, dict):
-        name, args = next(iter(opt.items()))
-        ctx["optimizer"] = str(name).lower()
-        ctx["lr"] = (args or {}).get("learning_rate")
-    elif isinstance(opt, str):
-        ctx["optimizer"] = opt.lower()
-    return ctx
 
 
 def rank(finding: Finding, ctx: dict) -> list[str]:
@@ -128,7 +88,7 @@ def rank(finding: Finding, ctx: dict) -> list[str]:
             first("lower_lr", "better_init")
         if finding.form == "stuck_at_chance":
             first("better_init", "higher_lr", "normalize_inputs", "batchnorm")
-            if ctx["zeros_init"]:
+            if ctx["constant_init"]:
                 first("better_init")
         if finding.form == "regularised" or ctx["max_dropout"] >= 0.5:
             first("less_dropout")
@@ -136,14 +96,14 @@ def rank(finding: Finding, ctx: dict) -> list[str]:
             last("less_dropout")
         if ev.get("dead_relu_fraction", 0) > 0.5:
             first("better_init", "lower_lr" if "lower_lr" in order else "higher_lr")
-    elif finding.kind == "still_improving" and ctx["lr"] and ctx["lr"] < USUAL_LR.get(ctx.get("optimizer"), 1e-3) / 3:
+    elif finding.kind == "still_improving" and ctx["lr"] and ctx["lr"] < usual_lr(ctx["optimizer"] or "") / 3:
         first("higher_lr")
     return order
 
 
 def prescribe(finding: Finding, spec: dict | None, lang: str) -> list[Remedy]:
     """The ranked remedies for a finding, each with why (in `lang`) and its Keras code."""
-    ctx = spec_context(spec)
+    ctx = context(spec)
     out = []
     for rid in rank(finding, ctx):
         why = t(f"remedy.{rid}.why", lang)

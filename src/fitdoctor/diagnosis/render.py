@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from fitdoctor.diagnosis.messages import t
+from fitdoctor.i18n import t
 
 BARS = "▁▂▃▄▅▆▇█"
 

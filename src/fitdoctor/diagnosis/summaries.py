@@ -5,7 +5,7 @@ from __future__ import annotations
 from fitdoctor.diagnosis import rules
 from fitdoctor.diagnosis.findings import Finding
 from fitdoctor.diagnosis.history import History
-from fitdoctor.diagnosis.messages import t
+from fitdoctor.i18n import t
 
 
 def _fall(start: float, end: float) -> str:

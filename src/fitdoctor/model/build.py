@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from fitdoctor.errors import UserError, closest
+from fitdoctor.errors import UserError, closest, did_you_mean
+from fitdoctor.i18n import N_, _
+from fitdoctor.model.reading import is_zeros_initializer, norm
 from fitdoctor.model.spec import Spec, entry
 
 ONE_HOT_LOSSES = (
@@ -48,10 +50,6 @@ class Built:
     warnings: list[str] = field(default_factory=list)
 
 
-def _norm(name: str) -> str:
-    return name.replace("_", "").lower()
-
-
 def loss_name(spec: Spec) -> str:
     loss = spec.raw["compile"]["loss"]
     name, _ = entry(loss)
@@ -65,7 +63,7 @@ def wants_one_hot(name: str, output_units: int = 2) -> bool:
         >>> wants_one_hot("sparse_categorical_crossentropy"), wants_one_hot("CategoricalCrossentropy")
         (False, True)
     """
-    n = _norm(name)
+    n = norm(name)
     if n.startswith("sparse"):
         return False
     if "binary" in n:
@@ -89,17 +87,26 @@ def _resolve_object(kind: str, value, where: str):
         pool = [n for n in dir(module) if not n.startswith("_") and n[0].isupper()]
         hint = closest(name, pool)
         kind_word = {
-            "initializers": "initializer",
-            "regularizers": "regularizer",
-            "constraints": "constraint",
-            "optimizers": "optimizer",
-            "losses": "loss",
-            "metrics": "metric",
+            "initializers": N_("initializer"),
+            "regularizers": N_("regularizer"),
+            "constraints": N_("constraint"),
+            "optimizers": N_("optimizer"),
+            "losses": N_("loss"),
+            "metrics": N_("metric"),
         }[kind]
-        if hint and _norm(hint) != _norm(name):
-            raise UserError(f"Unknown {kind_word} '{name}' ({where}). Did you mean '{hint}'?") from None
+        if hint and norm(hint) != norm(name):
+            raise UserError(
+                _("Unknown {kind} '{name}' ({where}).", kind=_(kind_word), name=name, where=where)
+                + did_you_mean(name, pool)
+            ) from None
         raise UserError(
-            f"Bad {kind_word} '{name}' ({where}): {_first_line(exc)}. Check its name and arguments."
+            _(
+                "Bad {kind} '{name}' ({where}): {error}. Check its name and arguments.",
+                kind=_(kind_word),
+                name=name,
+                where=where,
+                error=_first_line(exc),
+            )
         ) from None
 
 
@@ -115,10 +122,10 @@ def _layer_class(name: str, where: str):
     if isinstance(cls, type) and issubclass(cls, keras.layers.Layer):
         return cls
     pool = [n for n in dir(keras.layers) if n[:1].isupper()]
-    hint = closest(name, pool)
+    hint = did_you_mean(name, pool)
     raise UserError(
-        f"Unknown layer '{name}' ({where})."
-        + (f" Did you mean '{hint}'?" if hint else " Use a class name from keras.layers, e.g. Dense, Conv2D.")
+        _("Unknown layer '{layer}' ({where}).", layer=name, where=where)
+        + (hint or _(" Use a class name from keras.layers, e.g. Dense, Conv2D."))
     )
 
 
@@ -139,24 +146,26 @@ def make_layer(name: str, args: dict, where: str, num_classes: int):
         except ValueError:
             import keras.activations as acts
 
-            hint = closest(kwargs["activation"], [n for n in dir(acts) if n.islower() and not n.startswith("_")])
             raise UserError(
-                f"Unknown activation '{kwargs['activation']}' ({where})." + (f" Did you mean '{hint}'?" if hint else "")
+                _("Unknown activation '{activation}' ({where}).", activation=kwargs["activation"], where=where)
+                + did_you_mean(kwargs["activation"], [n for n in dir(acts) if n.islower() and not n.startswith("_")])
             ) from None
     import inspect
 
     params = [p for p in inspect.signature(cls.__init__).parameters if p not in ("self", "kwargs", "args")]
     bad = [k for k in args if k not in params and k not in LAYER_KWARGS]
     if bad:
-        hint = closest(bad[0], params)
+        hint = did_you_mean(bad[0], params)
         raise UserError(
-            f"Layer {name} ({where}) has no argument '{bad[0]}'."
-            + (f" Did you mean '{hint}'?" if hint else f" Its arguments are: {', '.join(params[:12])}.")
+            _("Layer {layer} ({where}) has no argument '{argument}'.", layer=name, where=where, argument=bad[0])
+            + (hint or _(" Its arguments are: {params}.", params=", ".join(params[:12])))
         )
     try:
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
-        raise UserError(f"Layer {name} ({where}): {_first_line(exc)}. Fix its arguments.") from None
+        raise UserError(
+            _("Layer {value} ({where}): {exc}. Fix its arguments.", value=name, where=where, exc=_first_line(exc))
+        ) from None
 
 
 def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) -> list[str]:
@@ -182,19 +191,28 @@ def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) 
             shape = tuple(args["input_shape"])
             if shape != input_shape:
                 raise UserError(
-                    f"Layer {name} ({where}) expects input_shape {list(shape)}, but the data is "
-                    f"{list(input_shape)}. Remove input_shape (fitdoctor adds the input) "
-                    "or fix data.image_size/color_mode."
+                    _(
+                        "Layer {value} ({where}) expects input_shape {shape}, but the data is {input_shape}. Remove "
+                        "input_shape (fitdoctor adds the input) or fix data.image_size/color_mode.",
+                        value=name,
+                        where=where,
+                        shape=list(shape),
+                        input_shape=list(input_shape),
+                    )
                 )
-        init = args.get("kernel_initializer")
-        init_name = entry(init)[0] if isinstance(init, dict | str) else ""
-        if _norm(init_name) in ("zeros", "zero") and i != last_index:
+        if is_zeros_initializer(args.get("kernel_initializer")) and i != last_index:
             warnings.append(
-                f"Layer {name} ({where}) uses the Zeros initializer on a hidden layer: all its units stay "
-                "identical and learn the same thing. Use GlorotUniform or HeNormal."
+                _(
+                    "Layer {value} ({where}) uses the Zeros initializer on a hidden layer: all its units stay "
+                    "identical and learn the same thing. Use GlorotUniform or HeNormal.",
+                    value=name,
+                    where=where,
+                )
             )
         if name == "Dropout" and float(args.get("rate", 0)) > 0.5:
-            warnings.append(f"Dropout rate {args['rate']} ({where}) is above 0.5: the model may underfit.")
+            warnings.append(
+                _("Dropout rate {rate} ({where}) is above 0.5: the model may underfit.", rate=args["rate"], where=where)
+            )
     out_name, out_args = entry(layers[last_index])
     where = spec.where("model", last_index)
     units = out_args.get("units")
@@ -202,30 +220,53 @@ def check_spec(spec: Spec, num_classes: int, input_shape: tuple[int, int, int]) 
     effective_units = num_classes if units == "auto" else units
     if activation == "softmax" and effective_units == 1:
         raise UserError(
-            f"The output layer ({where}) has softmax with one unit: it always outputs 1.0. "
-            "Use sigmoid for one unit, or one unit per class with softmax."
+            _(
+                "The output layer ({where}) has softmax with one unit: it always outputs 1.0. Use sigmoid for one "
+                "unit, or one unit per class with softmax.",
+                where=where,
+            )
         )
     if out_name == "Dense" and units not in (None, "auto"):
         binary_ok = units == 1 and num_classes == 2 and activation == "sigmoid"
         if units != num_classes and not binary_ok:
             raise UserError(
-                f"The output layer Dense ({where}) has units={units}, but the data has {num_classes} classes. "
-                "Use 'units: auto' or units equal to the number of classes."
+                _(
+                    "The output layer Dense ({where}) has units={units}, but the data has {num_classes} classes. Use "
+                    "'units: auto' or units equal to the number of classes.",
+                    where=where,
+                    units=units,
+                    num_classes=num_classes,
+                )
             )
-    if activation == "sigmoid" and num_classes > 2 and "categoricalcrossentropy" in _norm(loss):
+    if activation == "sigmoid" and num_classes > 2 and "categoricalcrossentropy" in norm(loss):
         raise UserError(
-            f"The output layer ({where}) uses sigmoid with {loss} over {num_classes} classes: "
-            "the outputs don't sum to 1. Use 'activation: softmax'."
+            _(
+                "The output layer ({where}) uses sigmoid with {loss} over {num_classes} classes: the outputs don't "
+                "sum to 1. Use 'activation: softmax'.",
+                where=where,
+                loss=loss,
+                num_classes=num_classes,
+            )
         )
-    if _norm(loss) in ("meansquarederror", "mse"):
+    if norm(loss) in ("meansquarederror", "mse"):
         warnings.append(
-            f"Loss {loss} ({spec.where('compile', 'loss')}) is meant for regression; for classification "
-            "use SparseCategoricalCrossentropy (integer labels) or CategoricalCrossentropy."
+            _(
+                "Loss {loss} ({where}) is meant for regression; for classification use SparseCategoricalCrossentropy "
+                "(integer labels) or CategoricalCrossentropy.",
+                loss=loss,
+                where=spec.where("compile", "loss"),
+            )
         )
     opt = spec.raw["compile"]["optimizer"]
     lr = entry(opt)[1].get("learning_rate") if isinstance(opt, dict) else None
     if isinstance(lr, int | float) and not 1e-6 <= lr <= 1:
-        warnings.append(f"Learning rate {lr} ({spec.where('compile', 'optimizer')}) is outside [1e-6, 1].")
+        warnings.append(
+            _(
+                "Learning rate {lr} ({optimizer}) is outside [1e-6, 1].",
+                lr=lr,
+                optimizer=spec.where("compile", "optimizer"),
+            )
+        )
     return warnings
 
 
@@ -236,11 +277,11 @@ def _metrics(spec: Spec, num_classes: int, sparse: bool) -> list:
     for i, item in enumerate(spec.raw["compile"].get("metrics") or []):
         name, args = entry(item)
         where = spec.where("compile", "metrics", i)
-        if _norm(name) == "precision":
+        if norm(name) == "precision":
             out.append(MulticlassPrecision(num_classes=num_classes, sparse=sparse, **args))
-        elif _norm(name) == "recall":
+        elif norm(name) == "recall":
             out.append(MulticlassRecall(num_classes=num_classes, sparse=sparse, **args))
-        elif _norm(name) in ("accuracy", "acc"):
+        elif norm(name) in ("accuracy", "acc"):
             out.append("accuracy")
         else:
             out.append(_resolve_object("metrics", item, where))
@@ -266,7 +307,9 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     try:
         model = keras.Sequential(layers, name="fitdoctor_model")
     except (ValueError, TypeError) as exc:
-        raise UserError(f"The model in {spec.source} does not fit together: {_first_line(exc)}") from None
+        raise UserError(
+            _("The model in {source} does not fit together: {exc}", source=spec.source, exc=_first_line(exc))
+        ) from None
     augmentation = None
     aug = spec.raw["data"].get("augmentation") or []
     if aug:
@@ -309,8 +352,14 @@ def _inside_run(name: str, args: dict, where: str, run_dir) -> dict:
     target = os.path.realpath(os.path.join(root, os.fspath(args[key])))
     if os.path.commonpath([root, target]) != root:
         raise UserError(
-            f"Callback {name} ({where}) would write to '{args[key]}', outside the run directory '{run_dir}'. "
-            "Give it a path inside the run (a relative path is placed there)."
+            _(
+                "Callback {value} ({where}) would write to '{key}', outside the run directory '{run_dir}'. Give it a "
+                "path inside the run (a relative path is placed there).",
+                value=name,
+                where=where,
+                key=args[key],
+                run_dir=run_dir,
+            )
         )
     return {**args, key: target}
 
@@ -329,15 +378,24 @@ def make_callbacks(spec: Spec, run_dir=None) -> list:
         where = spec.where("callbacks", i)
         cls = getattr(keras.callbacks, name, None)
         if not (isinstance(cls, type) and issubclass(cls, keras.callbacks.Callback)):
-            hint = closest(name, [n for n in dir(keras.callbacks) if n[:1].isupper()])
-            raise UserError(f"Unknown callback '{name}' ({where})." + (f" Did you mean '{hint}'?" if hint else ""))
+            raise UserError(
+                _("Unknown callback '{callback}' ({where}).", callback=name, where=where)
+                + did_you_mean(name, [n for n in dir(keras.callbacks) if n[:1].isupper()])
+            )
         if name == "ModelCheckpoint":
             continue
         args = _inside_run(name, args, where, run_dir)
         try:
             out.append(cls(**args))
         except (TypeError, ValueError) as exc:
-            raise UserError(f"Callback {name} ({where}): {_first_line(exc)}. Fix its arguments.") from None
+            raise UserError(
+                _(
+                    "Callback {value} ({where}): {exc}. Fix its arguments.",
+                    value=name,
+                    where=where,
+                    exc=_first_line(exc),
+                )
+            ) from None
     return out
 
 

@@ -21,7 +21,8 @@ from pathlib import Path
 
 import yaml
 
-from fitdoctor.errors import UserError
+from fitdoctor.errors import UserError, did_you_mean
+from fitdoctor.i18n import _
 
 DEFAULTS = {
     "data": {
@@ -57,13 +58,18 @@ class Spec:
     source: str = "<dict>"
     lines: dict[tuple, int] = field(default_factory=dict)
 
-    def where(self, *path) -> str:
-        """'spec.yaml line 7' for an entry, or the source alone when unknown."""
+    def line(self, *path) -> int | None:
+        """The spec line of an entry (or of its closest known parent), when the spec came from YAML."""
         for cut in range(len(path), 0, -1):
             line = self.lines.get(tuple(path[:cut]))
             if line:
-                return f"{self.source} line {line}"
-        return self.source
+                return line
+        return None
+
+    def where(self, *path) -> str:
+        """'spec.yaml line 7' for an entry, or the source alone when unknown."""
+        line = self.line(*path)
+        return _("{source} line {line}", source=self.source, line=line) if line else self.source
 
     def to_yaml(self) -> str:
         return yaml.safe_dump(self.raw, sort_keys=False, allow_unicode=True)
@@ -86,9 +92,15 @@ def entry(item) -> tuple[str, dict]:
         if args is None:
             args = {}
         if not isinstance(args, dict):
-            raise UserError(f"Entry '{name}' must map to its arguments (e.g. '{name}: {{...}}'). Got {args!r} instead.")
+            raise UserError(
+                _(
+                    "Entry '{value}' must map to its arguments (e.g. '{value}: {{...}}'). Got {args!r} instead.",
+                    value=name,
+                    args=args,
+                )
+            )
         return str(name), args
-    raise UserError(f"A spec entry must be a name or 'Name: {{arguments}}'. Got {item!r} instead.")
+    raise UserError(_("A spec entry must be a name or 'Name: {{arguments}}'. Got {item!r} instead.", item=item))
 
 
 MAX_SPEC_BYTES = 1_000_000
@@ -99,22 +111,33 @@ def _read_spec_file(path: Path) -> str:
     """A spec file's text: a folder, a missing, huge or binary file is a one-line error."""
     if path.is_dir():
         raise UserError(
-            f"Spec '{path}' is a folder. Pass a YAML file (write one with 'fitdoctor spec new > spec.yaml')."
+            _(
+                "Spec '{path}' is a folder. Pass a YAML file (write one with 'fitdoctor spec new > spec.yaml').",
+                path=path,
+            )
         )
     if not path.exists():
-        raise UserError(f"Spec '{path}' does not exist. Write one with 'fitdoctor spec new > spec.yaml'.")
+        raise UserError(_("Spec '{path}' does not exist. Write one with 'fitdoctor spec new > spec.yaml'.", path=path))
     if path.stat().st_size > MAX_SPEC_BYTES:
         raise UserError(
-            f"Spec '{path}' is {path.stat().st_size} bytes; a spec is a short YAML file. Pass the right file."
+            _(
+                "Spec '{path}' is {size} bytes; a spec is a short YAML file. Pass the right file.",
+                path=path,
+                size=path.stat().st_size,
+            )
         )
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
         raise UserError(
-            f"Spec '{path}' is not UTF-8 text (byte {exc.start} cannot be read). Pass a YAML file."
+            _(
+                "Spec '{path}' is not UTF-8 text (byte {start} cannot be read). Pass a YAML file.",
+                path=path,
+                start=exc.start,
+            )
         ) from None
     if "\x00" in text:
-        raise UserError(f"Spec '{path}' is a binary file, not YAML text. Pass the spec's YAML file.")
+        raise UserError(_("Spec '{path}' is a binary file, not YAML text. Pass the spec's YAML file.", path=path))
     return text
 
 
@@ -126,8 +149,12 @@ def _refuse_aliases(node, name: str) -> None:
         current = stack.pop()
         if getattr(current, "anchor", None) or id(current) in seen:
             raise UserError(
-                f"Spec '{name}' line {current.start_mark.line + 1} uses a YAML anchor or alias (& or *), which "
-                "fitdoctor does not expand. Write the values out."
+                _(
+                    "Spec '{value}' line {line} uses a YAML anchor or alias (& or *), which fitdoctor does not "
+                    "expand. Write the values out.",
+                    value=name,
+                    line=current.start_mark.line + 1,
+                )
             )
         seen.add(id(current))
         if isinstance(current, yaml.MappingNode):
@@ -154,7 +181,9 @@ def _merge_defaults(raw: dict) -> dict:
         if isinstance(default, dict):
             value = spec.get(section) or {}
             if not isinstance(value, dict):
-                raise UserError(f"Section '{section}' must be a mapping. Got {value!r} instead.")
+                raise UserError(
+                    _("Section '{section}' must be a mapping. Got {value!r} instead.", section=section, value=value)
+                )
             spec[section] = {**copy.deepcopy(default), **value}
         elif section not in spec or spec[section] is None:
             spec[section] = copy.deepcopy(default)
@@ -188,43 +217,59 @@ def load_spec(source) -> Spec:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark else ""
-        raise UserError(
-            f"Spec '{name}'{where} is not valid YAML ({' '.join(str(getattr(exc, 'problem', exc)).split())}). "
-            "Fix that line."
-        ) from None
+        problem = " ".join(str(getattr(exc, "problem", exc)).split())
+        if mark:
+            message = _(
+                "Spec '{spec}' line {line} is not valid YAML ({problem}). Fix that line.",
+                spec=name,
+                line=mark.line + 1,
+                problem=problem,
+            )
+        else:
+            message = _("Spec '{spec}' is not valid YAML ({problem}). Fix it.", spec=name, problem=problem)
+        raise UserError(message) from None
     if not isinstance(raw, dict):
-        raise UserError(f"Spec '{name}' must be a mapping with a 'model' list. Got {type(raw).__name__} instead.")
+        raise UserError(
+            _(
+                "Spec '{value}' must be a mapping with a 'model' list. Got {name} instead.",
+                value=name,
+                name=type(raw).__name__,
+            )
+        )
     unknown = [k for k in raw if k not in SECTIONS]
     if unknown:
-        from fitdoctor.errors import closest
-
-        hint = closest(str(unknown[0]), SECTIONS)
         raise UserError(
-            f"Unknown section '{unknown[0]}' in spec '{name}'."
-            + (f" Did you mean '{hint}'?" if hint else f" Sections are: {', '.join(SECTIONS)}.")
+            _("Unknown section '{section}' in spec '{spec}'.", section=unknown[0], spec=name)
+            + did_you_mean(unknown[0], SECTIONS, show_choices=True)
         )
     data = raw.get("data")
     if data is not None and not isinstance(data, dict):
-        raise UserError(f"The 'data' section of spec '{name}' must be a mapping (image_size, color_mode, ...).")
+        raise UserError(
+            _("The 'data' section of spec '{value}' must be a mapping (image_size, color_mode, ...).", value=name)
+        )
     for key in data or {}:
         if key not in DEFAULTS["data"]:
-            from fitdoctor.errors import closest
-
-            hint = closest(str(key), list(DEFAULTS["data"]))
             raise UserError(
-                f"Unknown key '{key}' in the data section of spec '{name}'."
-                + (f" Did you mean '{hint}'?" if hint else f" Keys are: {', '.join(DEFAULTS['data'])}.")
+                _("Unknown key '{key}' in the data section of spec '{spec}'.", key=key, spec=name)
+                + did_you_mean(key, DEFAULTS["data"], show_choices=True)
             )
     declared = (data or {}).get("invariances") or []
     if not isinstance(declared, list) or any(x not in INVARIANCES for x in declared):
         raise UserError(
-            f"The data.invariances of spec '{name}' must be a list of {', '.join(INVARIANCES)} "
-            f"(transforms that keep every class's label). Got {declared!r} instead."
+            _(
+                "The data.invariances of spec '{value}' must be a list of {invariances} (transforms that keep every "
+                "class's label). Got {declared!r} instead.",
+                value=name,
+                invariances=", ".join(INVARIANCES),
+                declared=declared,
+            )
         )
     if not isinstance(raw.get("model"), list) or not raw["model"]:
         raise UserError(
-            f"Spec '{name}' needs a 'model' list of layers (e.g. '- Dense: {{units: auto, activation: softmax}}')."
+            _(
+                "Spec '{value}' needs a 'model' list of layers (e.g. '- Dense: {{units: auto, activation: softmax}}').",
+                value=name,
+            )
         )
     lines: dict[tuple, int] = {}
     _line_map(node, (), lines)
@@ -261,40 +306,53 @@ def check_fields(spec: Spec) -> None:
         value = spec.raw
         for key in path:
             value = value[key]
-        where = spec.where(*path)  # "spec.yaml line 7", or the source alone
-        where = where.replace(" line ", "' line ", 1) if " line " in where else where + "'"
-        raise UserError(f"The '{'.'.join(map(str, path))}' of spec '{where} must be {what}. Got {value!r} instead.")
+        values = {"path": ".".join(map(str, path)), "spec": spec.source, "what": what, "value": value}
+        line = spec.line(*path)
+        if line:
+            raise UserError(
+                _(
+                    "The '{path}' of spec '{spec}' line {line} must be {what}. Got {value!r} instead.",
+                    line=line,
+                    **values,
+                )
+            )
+        raise UserError(_("The '{path}' of spec '{spec}' must be {what}. Got {value!r} instead.", **values))
 
     layers = len(spec.raw["model"])
     if layers > MAX_LAYERS:
         raise UserError(
-            f"The model of spec '{spec.source}' lists {layers} layers; fitdoctor builds at most {MAX_LAYERS}. "
-            "Check the model list (a generated spec may have repeated it)."
+            _(
+                "The model of spec '{source}' lists {layers} layers; fitdoctor builds at most {max_layers}. Check the"
+                " model list (a generated spec may have repeated it).",
+                source=spec.source,
+                layers=layers,
+                max_layers=MAX_LAYERS,
+            )
         )
     d = spec.raw["data"]
     need(
         _whole(spec.raw["fit"].get("epochs")) and spec.raw["fit"]["epochs"] >= 1,
         ("fit", "epochs"),
-        "a whole number >= 1",
+        _(_("a whole number >= 1")),
     )
-    need(_whole(d["batch_size"]) and d["batch_size"] >= 1, ("data", "batch_size"), "a whole number >= 1")
+    need(_whole(d["batch_size"]) and d["batch_size"] >= 1, ("data", "batch_size"), _("a whole number >= 1"))
     size = d["image_size"]
     need(
         isinstance(size, list) and len(size) == 2 and all(_whole(x) and 1 <= x <= 8192 for x in size),
         ("data", "image_size"),
-        "[height, width], two whole numbers from 1 to 8192",
+        _("[height, width], two whole numbers from 1 to 8192"),
     )
     for path, choices in CHOICES.items():
         value = spec.raw
         for key in path:
             value = value[key]
-        need(value in choices, path, "one of " + ", ".join(choices))
+        need(value in choices, path, _("one of {choices}", choices=", ".join(choices)))
     from fitdoctor.data.loader import parse_bytes
 
     try:
         parse_bytes(d["memory_budget"])
     except UserError:
-        need(False, ("data", "memory_budget"), "a size such as 512MB or 4GB")
+        need(False, ("data", "memory_budget"), _("a size such as 512MB or 4GB"))
     for section in ("augmentation",):
-        need(isinstance(d[section], list), ("data", section), "a list of Keras layers")
-    need(isinstance(spec.raw["callbacks"], list), ("callbacks",), "a list of Keras callbacks")
+        need(isinstance(d[section], list), ("data", section), _("a list of Keras layers"))
+    need(isinstance(spec.raw["callbacks"], list), ("callbacks",), _("a list of Keras callbacks"))

@@ -15,9 +15,9 @@ import os
 from pathlib import Path
 
 from fitdoctor.diagnosis.engine import diagnose, summary_text
-from fitdoctor.diagnosis.messages import resolve_lang, t
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import atomic_open, write_text
+from fitdoctor.i18n import _, resolve_lang, t
 from fitdoctor.report import plots
 from fitdoctor.rundir import RunDir
 from fitdoctor.treatment.change import render
@@ -563,11 +563,19 @@ class Report:
         for target in targets:
             if target.exists() and target.resolve() in own:
                 raise UserError(
-                    f"'{target}' is one of the run's own files; a report never replaces it. Pass another --out."
+                    _(
+                        "'{target}' is one of the run's own files; a report never replaces it. Pass another --out.",
+                        target=target,
+                    )
                 )
         if not force and any(t.exists() for t in targets) and not _is_report(out):
             taken = next(t for t in targets if t.exists())
-            raise UserError(f"'{taken}' already exists and is not a fitdoctor report. Pass another --out, or --force.")
+            raise UserError(
+                _(
+                    "'{taken}' already exists and is not a fitdoctor report. Pass another --out, or --force.",
+                    taken=taken,
+                )
+            )
         out.parent.mkdir(parents=True, exist_ok=True)
         write_text(out, self.page())
         for name, png in self.images.items():
@@ -602,7 +610,10 @@ def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
     run_dir = Path(run_dir)
     if not run_dir.is_dir():
         raise UserError(
-            f"Run directory '{run_dir}' does not exist. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'."
+            _(
+                "Run directory '{run_dir}' does not exist. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'.",
+                run_dir=run_dir,
+            )
         )
     language = resolve_lang(lang)
     run = RunDir(run_dir)
@@ -610,7 +621,10 @@ def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
     main = run.main_run()
     if not main.has_history():
         raise UserError(
-            f"'{main.path}' has no history.json. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'."
+            _(
+                "'{path}' has no history.json. Pass a folder made by 'fitdoctor train' or 'fitdoctor fix'.",
+                path=main.path,
+            )
         )
     history = main.history()
     info = main.info()

@@ -20,8 +20,8 @@ import keras
 import numpy as np
 
 from fitdoctor.diagnosis.engine import diagnose
-from fitdoctor.diagnosis.messages import t
 from fitdoctor.fsio import write_json
+from fitdoctor.i18n import _, t
 from fitdoctor.report.html import live_card
 from fitdoctor.report.notebook import LiveDisplay, in_notebook
 
@@ -130,7 +130,13 @@ class FitDoctor(keras.callbacks.Callback):
         for f in found:
             if f.kind not in self.flagged:
                 self.flagged[f.kind] = epoch + 1
-                lines.append(f"[fitdoctor] epoch {epoch + 1}: {t('verdict.' + f.kind, lang)}: {f.summary}")
+                verdict = t("verdict." + f.kind, lang)
+                lines.append(
+                    "[fitdoctor] "
+                    + _(
+                        "epoch {epoch}: {verdict}: {summary}", lang, epoch=epoch + 1, verdict=verdict, summary=f.summary
+                    )
+                )
         stopped = ""
         stop = [f.kind for f in found if f.kind in self.stop_on]
         if stop:

@@ -12,6 +12,7 @@ import json
 import os
 
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 KINDS = ("none", "mirrored", "multi_worker")
 
@@ -22,7 +23,11 @@ def get_strategy(kind: str, *, cpu_devices: int = 2):
 
     if kind not in KINDS:
         raise UserError(
-            f"The 'distribute' parameter of train must be one of none, mirrored, multi_worker. Got {kind!r} instead."
+            _(
+                "The 'distribute' parameter of train must be one of none, mirrored, multi_worker. Got {kind!r} "
+                "instead.",
+                kind=kind,
+            )
         )
     if kind == "none":
         return tf.distribute.get_strategy()
@@ -39,13 +44,15 @@ def get_strategy(kind: str, *, cpu_devices: int = 2):
         return tf.distribute.MirroredStrategy(devices=devices[:cpu_devices] if len(devices) > 1 else devices)
     if "TF_CONFIG" not in os.environ:
         raise UserError(
-            "--distribute multi_worker needs the TF_CONFIG environment variable on each worker "
-            '(e.g. {"cluster": {"worker": ["host1:12345", "host2:12345"]}, "task": {"type": "worker", "index": 0}}).'
+            _(
+                '--distribute multi_worker needs the TF_CONFIG environment variable on each worker (e.g. {{"cluster":'
+                ' {{"worker": ["host1:12345", "host2:12345"]}}, "task": {{"type": "worker", "index": 0}}}}).'
+            )
         )
     try:
         json.loads(os.environ["TF_CONFIG"])
     except json.JSONDecodeError as exc:
-        raise UserError(f"TF_CONFIG is not valid JSON ({exc.msg}). Fix the environment variable.") from None
+        raise UserError(_("TF_CONFIG is not valid JSON ({msg}). Fix the environment variable.", msg=exc.msg)) from None
     return tf.distribute.MultiWorkerMirroredStrategy()
 
 

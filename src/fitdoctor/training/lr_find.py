@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import _
 
 STOP_FACTOR = 4.0
 SMOOTHING = 0.98
@@ -42,7 +43,7 @@ def suggestions(lrs, losses) -> dict[str, float]:
     n = len(lrs)
     lrs, losses = lrs[n // 10 : max(n // 10 + 3, n - 5)], losses[n // 10 : max(n // 10 + 3, n - 5)]
     if len(lrs) < 3 or not np.isfinite(losses).any():
-        raise UserError("The range test recorded too few finite losses to suggest a rate. Pass more --steps.")
+        raise UserError(_("The range test recorded too few finite losses to suggest a rate. Pass more --steps."))
     finite = np.isfinite(losses)
     lrs, losses = lrs[finite], losses[finite]
     longest = np.ones(len(losses), int)  # longest decreasing run ending at each point (fastai's valley)
@@ -67,8 +68,10 @@ def _lr_variable(model):
     lr = getattr(model.optimizer, "learning_rate", None)
     if lr is None or not hasattr(lr, "assign"):
         raise UserError(
-            "The range test sets the learning rate batch by batch, which a schedule does not allow. "
-            "Give the optimizer a constant learning_rate for lr-find."
+            _(
+                "The range test sets the learning rate batch by batch, which a schedule does not allow. Give the "
+                "optimizer a constant learning_rate for lr-find."
+            )
         )
     return lr
 
@@ -146,7 +149,7 @@ class LRFindResult:
     lang: str = "en"
 
     def __str__(self) -> str:
-        from fitdoctor.diagnosis.messages import t
+        from fitdoctor.i18n import t
 
         return t(
             "lr_find.answer",
@@ -206,21 +209,23 @@ def lr_find(
         seed: Seed for the weights and the data order.
         lang: "en" or "pt" for the answer and the plot.
     """
-    from fitdoctor.diagnosis.messages import resolve_lang, t
     from fitdoctor.errors import param_error
     from fitdoctor.fsio import atomic_open, write_json
+    from fitdoctor.i18n import resolve_lang, t
     from fitdoctor.model.spec import load_spec
     from fitdoctor.rundir import LR_FIND, LR_FIND_PLOT, RunDir
 
     if not (0 < start_lr < end_lr):
-        raise param_error("start_lr", "lr_find", "a rate above 0 and below end_lr", start_lr)
+        raise param_error("start_lr", "lr_find", _("a rate above 0 and below end_lr"), start_lr)
     if int(steps) < 20:
-        raise param_error("steps", "lr_find", "a whole number >= 20", steps)
+        raise param_error("steps", "lr_find", _("a whole number >= 20"), steps)
     language = resolve_lang(lang)
     spec = load_spec(spec)
     run = RunDir(run_dir) if run_dir is not None else None
     if run is not None and (run / LR_FIND).exists():
-        raise UserError(f"'{run_dir}' already holds a range test (lr-find.json). Pass a new --run folder.")
+        raise UserError(
+            _("'{run_dir}' already holds a range test (lr-find.json). Pass a new --run folder.", run_dir=run_dir)
+        )
     from fitdoctor.data.loader import load_for_spec
     from fitdoctor.model.build import build_model
 

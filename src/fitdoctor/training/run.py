@@ -12,6 +12,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fitdoctor.i18n import _
+
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fitdoctor.errors import UserError  # noqa: E402
@@ -63,7 +65,15 @@ def _epoch_logger(log, total: int):
 
         def on_epoch_end(self, epoch, logs=None):
             parts = " ".join(f"{k} {v:.4f}" for k, v in (logs or {}).items() if k != "learning_rate")
-            log(f"epoch {epoch + 1}/{total}: {parts} ({time.perf_counter() - self.start:.1f}s)")
+            log(
+                _(
+                    "epoch {epoch}/{total}: {parts} ({start:.1f}s)",
+                    epoch=epoch + 1,
+                    total=total,
+                    parts=parts,
+                    start=time.perf_counter() - self.start,
+                )
+            )
 
     return EpochLog()
 
@@ -72,11 +82,14 @@ def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
     from fitdoctor.training.state import recover
 
     if run_dir.exists() and not run_dir.is_dir():
-        raise UserError(f"Run directory '{run_dir}' is a file. Pass a folder for --run.")
+        raise UserError(_("Run directory '{run_dir}' is a file. Pass a folder for --run.", run_dir=run_dir))
     if run_dir.exists() and any(run_dir.iterdir()):
         if not resume:
             raise UserError(
-                f"Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder."
+                _(
+                    "Run directory '{run_dir}' is not empty. Pass --resume to continue it, or a new --run folder.",
+                    run_dir=run_dir,
+                )
             )
         return recover(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -113,7 +126,9 @@ def train(
     spec = load_spec(spec)
     if epochs is not None:
         if epochs < 1:
-            raise UserError(f"The 'epochs' parameter of train must be a whole number >= 1. Got {epochs} instead.")
+            raise UserError(
+                _("The 'epochs' parameter of train must be a whole number >= 1. Got {epochs} instead.", epochs=epochs)
+            )
         spec.raw["fit"]["epochs"] = int(epochs)
     if seed is not None:
         spec.raw["fit"]["seed"] = int(seed)
@@ -147,8 +162,13 @@ def _resumable_spec(run_dir: Path, spec: Spec) -> int | None:
     changed = [k for k in sorted(set(saved) | set(spec.raw)) if _part(saved, k) != _part(spec.raw, k)]
     if changed:
         raise UserError(
-            f"Run directory '{run_dir}' was started with another spec ({', '.join(changed)} differ). "
-            f"Resume with the spec saved in '{saved_path}', or pass a new --run folder."
+            _(
+                "Run directory '{run_dir}' was started with another spec ({changed} differ). Resume with the spec "
+                "saved in '{saved_path}', or pass a new --run folder.",
+                run_dir=run_dir,
+                changed=", ".join(changed),
+                saved_path=saved_path,
+            )
         )
     if spec.raw["fit"].get("seed") is None:
         spec.raw["fit"]["seed"] = saved["fit"].get("seed")
@@ -173,7 +193,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     done = int(state["epoch"]) if state else 0
     stopped = bool(state and state.get("stopped"))  # a callback (EarlyStopping) ended the run
     if state and (done >= total or stopped) and (run / METRICS).exists():
-        log(f"Run '{run_dir}' already finished {done} epochs; nothing to do.")
+        log(_("Run '{run_dir}' already finished {done} epochs; nothing to do.", run_dir=run_dir, done=done))
         return _result_from_dir(run)
     if seed is not None:
         keras.utils.set_random_seed(int(seed) + done)
@@ -185,7 +205,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     doctor, saver, callbacks = _callbacks(spec, data, built, strategy, run, state, total, log)
     start = time.perf_counter()
     if stopped:
-        log(f"Training had stopped after epoch {done}; finishing the run without more epochs.")
+        log(_("Training had stopped after epoch {done}; finishing the run without more epochs.", done=done))
     else:
         _fit(spec, data, built, train_ds, val_ds, callbacks, total, done)
     seconds = time.perf_counter() - start
@@ -208,8 +228,16 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     run.write_info(info)
     split = "test" if "test" in metrics else "val"
     log(
-        f"Done: {epochs_run} epochs in {seconds:.1f}s; verdict {diagnosis.verdict}; "
-        f"{split} accuracy {metrics[split]['accuracy']:.4f}. Run: {run_dir}"
+        _(
+            "Done: {epochs_run} epochs in {seconds:.1f}s; verdict {verdict}; {split} accuracy {accuracy:.4f}. Run: "
+            "{run_dir}",
+            epochs_run=epochs_run,
+            seconds=seconds,
+            verdict=diagnosis.verdict,
+            split=split,
+            accuracy=metrics[split]["accuracy"],
+            run_dir=run_dir,
+        )
     )
     return RunResult(run_dir, saver.history, diagnosis, metrics, epochs_run, built.warnings)
 
@@ -222,14 +250,14 @@ def _load_and_build(spec: Spec, data_dir: Path, run: RunDir, state, strategy, lo
     from fitdoctor.model.build import build_model, recompile
 
     data = load_for_spec(data_dir, spec)
-    log(f"Data: {data.how}.")
+    log(_("Data: {how}.", how=data.how))
     with strategy.scope():
         built = build_model(spec, data.num_classes, (*data.image_size, data.channels))
         if state and (run / LAST).exists():
             built.model = recompile(keras.saving.load_model(run / LAST), spec, data.num_classes, built.one_hot)
-            log(f"Resuming '{run.path}' after epoch {state['epoch']}.")
+            log(_("Resuming '{path}' after epoch {epoch}.", path=run.path, epoch=state["epoch"]))
     for w in built.warnings:
-        log(f"Warning: {w}")
+        log(_("Warning: {warning}", warning=w))
     return data, built
 
 
@@ -312,18 +340,13 @@ def _callbacks(spec: Spec, data, built, strategy, run: RunDir, state, total: int
         initial_flagged=state.get("flagged", {}) if state else None,
     )
     tracked = [*user_callbacks, checkpoint]
-    saver = RunState(
-        run.path, tracked, history, doctor, journal, saved_callbacks=state["callbacks"] if state else None
-    )
+    saver = RunState(run.path, tracked, history, doctor, journal, saved_callbacks=state["callbacks"] if state else None)
     return doctor, saver, [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
 
 
 def _fit(spec: Spec, data, built, train_ds, val_ds, callbacks, total: int, done: int) -> None:
     """`model.fit` from epoch `done`; a Keras or TensorFlow error becomes one line with the likely cause."""
-    import numpy as np
-
-    counts = np.bincount(data.labels["train"], minlength=data.num_classes)
-    class_weight = data.class_weights() if counts.min() and counts.max() / counts.min() >= 1.5 else None
+    class_weight = data.class_weights()
     try:
         built.model.fit(
             train_ds,
@@ -339,9 +362,16 @@ def _fit(spec: Spec, data, built, train_ds, val_ds, callbacks, total: int, done:
         raise
     except Exception as exc:  # Keras and TensorFlow raise many types: one line with the likely cause
         raise UserError(
-            f"Keras stopped training ({keras_error_line(exc)}). The likely cause: the loss, a metric and the "
-            f"output layer of {spec.source} do not go together ({data.num_classes} classes, "
-            f"{'one-hot' if built.one_hot else 'integer'} labels, loss {built.loss_name}). Fix the compile section."
+            _(
+                "Keras stopped training ({exc}). The likely cause: the loss, a metric and the output layer of "
+                "{source} do not go together ({num_classes} classes, {labels} labels, loss {loss_name}). Fix the "
+                "compile section.",
+                exc=keras_error_line(exc),
+                source=spec.source,
+                num_classes=data.num_classes,
+                labels=_("one-hot") if built.one_hot else _("integer"),
+                loss_name=built.loss_name,
+            )
         ) from exc
 
 

@@ -153,5 +153,3 @@ def recover(run_dir: Path) -> dict | None:
         finish_commit(run_dir, state)
     remove_stale_temps(run_dir)
     return state
-
-

@@ -3,7 +3,7 @@ so the summary and the report can say it in Portuguese too."""
 
 from __future__ import annotations
 
-from fitdoctor.diagnosis.messages import t
+from fitdoctor.i18n import t
 
 
 class Change(str):

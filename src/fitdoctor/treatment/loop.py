@@ -20,11 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitdoctor.diagnosis.findings import Finding
-from fitdoctor.diagnosis.messages import resolve_lang
 from fitdoctor.errors import UserError, param_error
 from fitdoctor.fsio import copy_file_atomic, write_text
+from fitdoctor.i18n import _, resolve_lang, t
 from fitdoctor.model.spec import Spec, load_spec
 from fitdoctor.rundir import BEST, FINAL_MODEL, FINAL_SPEC, SPEC, RunDir
+from fitdoctor.treatment.change import render
 from fitdoctor.treatment.registry import choose
 from fitdoctor.treatment.summary import summary_text
 
@@ -93,7 +94,12 @@ def _default_evaluate(model_path: Path, data_dir: Path, spec: Spec, one_hot: boo
 
     data = load_for_spec(data_dir, spec)
     if "test" not in data.labels:
-        raise UserError(f"'{data_dir}' has no test/ folder: fix compares before/after on it. Split with three ratios.")
+        raise UserError(
+            _(
+                "'{data_dir}' has no test/ folder: fix compares before/after on it. Split with three ratios.",
+                data_dir=data_dir,
+            )
+        )
     model = keras.saving.load_model(model_path)
     return evaluate_split(model, data, "test", one_hot=one_hot)
 
@@ -133,17 +139,17 @@ def fix(
     say = echo or (lambda _line: None)
     language = resolve_lang(lang)
     if max_rounds < 0:
-        raise param_error("max_rounds", "fix", "a whole number >= 0", max_rounds)
+        raise param_error("max_rounds", "fix", _("a whole number >= 0"), max_rounds)
     base = load_spec(spec)
     budget = budget_epochs or 4 * int(base.raw["fit"]["epochs"])
     run, data = RunDir(run_dir), Path(data)
     record = _open_record(run, resume)
     record.run_dir, record.lang = str(run.path), language
     if record.after:
-        say(f"'{run.path}' already holds a finished treatment; nothing to do.")
+        say(_("'{path}' already holds a finished treatment; nothing to do.", language, path=run.path))
         return record
     run.path.mkdir(parents=True, exist_ok=True)
-    loop = _Loop(record, run, budget, max_rounds, say)
+    loop = _Loop(record, run, budget, max_rounds, say, language)
     current = loop.next_round(base.raw)
     while current is not None:
         k = current["round"]
@@ -165,7 +171,10 @@ def _open_record(run: RunDir, resume: bool) -> Treatment:
     if run.path.exists() and any(run.path.iterdir()):
         if not resume:
             raise UserError(
-                f"Run directory '{run.path}' is not empty. Pass --resume to continue it, or a new --run folder."
+                _(
+                    "Run directory '{path}' is not empty. Pass --resume to continue it, or a new --run folder.",
+                    path=run.path,
+                )
             )
         return _load(run)
     return Treatment()
@@ -178,8 +187,9 @@ class _Loop:
     keys and numbers; the remedies for the next round are chosen once, from that record.
     """
 
-    def __init__(self, record: Treatment, run: RunDir, budget: int, max_rounds: int, say):
+    def __init__(self, record: Treatment, run: RunDir, budget: int, max_rounds: int, say, lang: str):
         self.record, self.run, self.budget, self.max_rounds, self.say = record, run, budget, max_rounds, say
+        self.lang = lang
         self.best_score, self.stale = None, 0
         for r in record.rounds:
             if r.get("finished"):
@@ -222,10 +232,12 @@ class _Loop:
         rounds.append(current)
         self._save()
         if k:
-            changes = "; ".join(r["change"] for r in current["remedies"])
-            self.say(f"round {k}: {current['remedies'][0]['because']} -> {changes}")
+            first = current["remedies"][0]
+            changes = "; ".join(render(r["change"], r.get("change_message"), self.lang) for r in current["remedies"])
+            because = render(first["because"], first.get("because_message"), self.lang)
+            self.say(_("round {k}: {because} -> {changes}", self.lang, k=k, because=because, changes=changes))
         else:
-            self.say("round 0: training the spec as given")
+            self.say(_("round 0: training the spec as given", self.lang))
         return current
 
     def _stop_or_remedies(self, prev: dict):
@@ -258,8 +270,15 @@ class _Loop:
         self._score(current)
         self._save()
         self.say(
-            f"round {current['round']}: {d.verdict} - val accuracy {current['val']['accuracy']:.4f} "
-            f"({self.used()}/{self.budget} epochs used)"
+            _(
+                "round {k}: {verdict} - val accuracy {accuracy:.4f} ({used}/{budget} epochs used)",
+                self.lang,
+                k=current["round"],
+                verdict=t(f"verdict.{d.verdict}", self.lang),
+                accuracy=current["val"]["accuracy"],
+                used=self.used(),
+                budget=self.budget,
+            )
         )
 
     def _save(self) -> None:

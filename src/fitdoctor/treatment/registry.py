@@ -6,7 +6,8 @@ import copy
 import importlib
 from dataclasses import dataclass
 
-from fitdoctor.diagnosis.prescriptions import rank, spec_context
+from fitdoctor.diagnosis.prescriptions import rank
+from fitdoctor.model.reading import context
 from fitdoctor.treatment.change import Change
 
 MODULES = (
@@ -65,7 +66,7 @@ def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict
     limit = max_remedies or PER_ROUND.get(finding.kind, 1)
     applied: list[Applied] = []
     because = _because(finding)
-    for rid in rank(finding, spec_context(raw)):
+    for rid in rank(finding, context(raw)):
         module = REMEDIES.get(rid)
         if module is None or finding.kind not in module.KINDS:
             continue

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from fitdoctor.diagnosis.messages import t
+from fitdoctor.i18n import t
 from fitdoctor.treatment.change import render
 
 

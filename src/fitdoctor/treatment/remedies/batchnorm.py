@@ -1,7 +1,7 @@
 """Add BatchNormalization after each hidden Dense/Conv layer of a net that does not learn."""
 
+from fitdoctor.model.reading import hidden, layers
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import hidden, layers
 
 ID = "batchnorm"
 KINDS = ("underfitting",)

@@ -1,8 +1,8 @@
 """Replace a Zeros (or constant) kernel initializer on hidden layers: HeNormal for ReLU, GlorotUniform otherwise."""
 
-from fitdoctor.model.spec import entry
+from fitdoctor.model.reading import hidden, initializer_name, is_constant_initializer, layers
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import hidden, layers, set_layer
+from fitdoctor.treatment.spec_edit import set_layer
 
 ID = "better_init"
 KINDS = ("underfitting",)
@@ -13,10 +13,8 @@ def apply(raw: dict, finding) -> str | None:
     for i in hidden(raw):
         name, args = layers(raw)[i]
         init = args.get("kernel_initializer")
-        if init is None:
-            continue
-        init_name = entry(init)[0].lower() if isinstance(init, dict | str) else ""
-        if init_name in ("zeros", "zero", "ones", "constant"):
+        if is_constant_initializer(init):
+            init_name = initializer_name(init)
             args["kernel_initializer"] = "HeNormal" if args.get("activation") == "relu" else "GlorotUniform"
             set_layer(raw, i, name, args)
             changed.append(f"{name} #{i + 1}: {init_name} -> {args['kernel_initializer']}")

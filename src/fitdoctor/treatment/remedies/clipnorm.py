@@ -1,7 +1,8 @@
 """Clip each gradient update's norm (clipnorm=1.0)."""
 
+from fitdoctor.model.reading import optimizer
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import optimizer, set_optimizer_arg
+from fitdoctor.treatment.spec_edit import set_optimizer_arg
 
 ID = "clipnorm"
 KINDS = ("unstable", "diverged")

@@ -1,7 +1,7 @@
 """Add Dropout after the widest hidden Dense layer, or raise existing rates towards 0.5."""
 
+from fitdoctor.model.reading import describe_layer, layers, widest_dense
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import describe_layer, layers, widest_dense
 
 ID = "dropout"
 KINDS = ("overfitting",)

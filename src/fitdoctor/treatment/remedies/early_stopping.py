@@ -1,7 +1,7 @@
 """EarlyStopping on val_loss with restore_best_weights (added, or made to restore)."""
 
+from fitdoctor.model.reading import callback_index
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import callback_index
 
 ID = "early_stopping"
 KINDS = ("overfitting",)

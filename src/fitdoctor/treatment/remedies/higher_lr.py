@@ -1,7 +1,8 @@
 """Raise the learning rate: straight to the optimizer's usual rate when far below it, else x3 (at most 10x usual)."""
 
+from fitdoctor.model.reading import learning_rate, optimizer, usual_lr
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import DEFAULT_LR, learning_rate, optimizer, set_optimizer_arg
+from fitdoctor.treatment.spec_edit import set_optimizer_arg
 
 ID = "higher_lr"
 KINDS = ("underfitting", "still_improving")
@@ -9,7 +10,7 @@ KINDS = ("underfitting", "still_improving")
 
 def apply(raw: dict, finding) -> str | None:
     name, _ = optimizer(raw)
-    usual = DEFAULT_LR.get(name.lower(), 0.001)
+    usual = usual_lr(name)
     lr = learning_rate(raw)
     cap = usual * 10
     new = usual if lr < usual / 3 else min(cap, lr * 3)

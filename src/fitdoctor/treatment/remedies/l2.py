@@ -1,7 +1,8 @@
 """Add L2 to the kernels of hidden Dense/Conv layers, or make it 3x stronger (up to 1e-2)."""
 
+from fitdoctor.model.reading import hidden, layers
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import hidden, layers, set_layer
+from fitdoctor.treatment.spec_edit import set_layer
 
 ID = "l2"
 KINDS = ("overfitting",)

@@ -1,7 +1,7 @@
 """Lower every Dropout rate by 0.2 (a rate that reaches 0 removes the layer)."""
 
+from fitdoctor.model.reading import layers
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import layers
 
 ID = "less_dropout"
 KINDS = ("underfitting",)

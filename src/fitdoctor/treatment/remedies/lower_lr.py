@@ -1,7 +1,8 @@
 """Lower the learning rate (x0.3, not below 1e-5; x0.1 when it broke the network)."""
 
+from fitdoctor.model.reading import learning_rate
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import learning_rate, set_optimizer_arg
+from fitdoctor.treatment.spec_edit import set_optimizer_arg
 
 ID = "lower_lr"
 KINDS = ("overfitting", "unstable", "diverged", "underfitting")  # underfitting: only the blown_up form ranks it

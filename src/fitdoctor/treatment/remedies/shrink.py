@@ -1,7 +1,8 @@
 """Halve the widest hidden Dense layer (not below 64 units)."""
 
+from fitdoctor.model.reading import layers, widest_dense
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import layers, set_layer, widest_dense
+from fitdoctor.treatment.spec_edit import set_layer
 
 ID = "smaller_model"
 KINDS = ("overfitting",)

@@ -1,8 +1,9 @@
 """More capacity: lift bottlenecks to 64 units and double narrow hidden Dense layers (up to 512);
 with no hidden layer, add Dense(128, relu)."""
 
+from fitdoctor.model.reading import hidden, layers, output_index
 from fitdoctor.treatment.change import Change
-from fitdoctor.treatment.spec_edit import hidden, layers, output_index, set_layer
+from fitdoctor.treatment.spec_edit import set_layer
 
 ID = "more_capacity"
 KINDS = ("underfitting",)
