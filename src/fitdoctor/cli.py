@@ -19,6 +19,7 @@ import click
 from fitdoctor.errors import UserError
 from fitdoctor.i18n import CHOICES as LANG_CHOICES
 from fitdoctor.i18n import N_, _, set_lang
+from fitdoctor.validation import RULES, check_params
 
 MULTI_VALUE_OPTIONS = ("--ratio", "--fixed")
 
@@ -166,13 +167,11 @@ def data_inspect(folder: str, as_json: bool, no_cache: bool) -> None:
 def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_run, chown, no_cache) -> None:
     from fitdoctor.data.split import split_folder
 
-    if fixed is not None and any(v != int(v) for v in fixed):
-        raise UserError(_("The 'fixed' parameter of split must be whole numbers. Got {fixed} instead.", fixed=fixed))
     plan = split_folder(
         src,
         dst,
         ratio=ratio,
-        fixed=None if fixed is None else tuple(int(v) for v in fixed),
+        fixed=fixed,
         seed=seed,
         mode=mode,
         min_per_class=min_per_class,
@@ -279,7 +278,7 @@ def data_unpack(archive: str, dest: str) -> None:
     "demo-set", help=_("Write the bundled MNIST digits as DEST/<digit>/<n>.png (LeCun & Cortes, CC BY-SA 3.0).")
 )
 @click.argument("dest", type=click.Path(path_type=str))
-@click.option("--per-class", type=click.IntRange(1, 500), default=None, help=_("Digits per class (default 500)."))
+@click.option("--per-class", type=int, default=None, help=_("Digits per class (default 500)."))
 def data_demo_set(dest: str, per_class: int | None) -> None:
     from fitdoctor.data.demo_set import write_demo_set
 
@@ -356,6 +355,7 @@ def spec_new(preset: str, lang: str | None) -> None:
     help=_("tf.distribute strategy (overrides the spec)."),
 )
 def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None:
+    check_params({"epochs": epochs, "seed": seed, "distribute": distribute}, RULES["train"], "train")
     from fitdoctor.model.spec import load_spec
     from fitdoctor.tfimport import import_quietly
 
@@ -372,10 +372,10 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
     "--data", "data_dir", required=True, type=click.Path(path_type=str), help=_("Split folder (train/ val/ test/).")
 )
 @click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help=_("Run directory to write."))
-@click.option("--max-rounds", type=click.IntRange(0, 20), default=4, show_default=True)
+@click.option("--max-rounds", type=int, default=4, show_default=True)
 @click.option(
     "--budget-epochs",
-    type=click.IntRange(1),
+    type=int,
     default=None,
     help=_("Most epochs over all rounds (default 4x the spec's)."),
 )
@@ -384,6 +384,8 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
 @click.option("--resume", is_flag=True, help=_("Continue an interrupted fix run."))
 def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resume) -> None:
     _use_lang(lang)
+    values = {"max_rounds": max_rounds, "budget_epochs": budget_epochs, "seed": seed, "lang": lang}
+    check_params(values, RULES["fix"], "fix")
     from fitdoctor.model.spec import load_spec
     from fitdoctor.tfimport import import_quietly
     from fitdoctor.treatment.loop import fix
@@ -414,11 +416,12 @@ def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resu
 @click.option(
     "--run", "run_dir", required=True, type=click.Path(path_type=str), help=_("Folder for lr-find.png/.json.")
 )
-@click.option("--steps", type=click.IntRange(20), default=100, show_default=True, help=_("Batches the range spans."))
+@click.option("--steps", type=int, default=100, show_default=True, help=_("Batches the range spans."))
 @click.option("--seed", type=int, default=None)
 @LANG_OPTION
 def lr_find_cmd(spec, data_dir, run_dir, steps, seed, lang) -> None:
     _use_lang(lang)
+    check_params({"steps": steps, "seed": seed, "lang": lang}, RULES["lr_find"], "lr_find")
     from fitdoctor.model.spec import load_spec
     from fitdoctor.tfimport import import_quietly
 

@@ -139,6 +139,34 @@ class Regex(Rule):
 
 LANG = OneOf("en", "pt", "pt_BR", "pt-BR", none_ok=True)
 SEED = Whole(none_ok=True)
+MODES = ("copy", "move", "hardlink", "symlink")
+SPLIT = {
+    "ratio": Fractions(none_ok=True),
+    "fixed": Counts(none_ok=True),
+    "seed": Whole(),
+    "min_per_class": Whole(minimum=0),
+    "group_by": Regex(none_ok=True),
+}
+# The parameters of every public function, in one table: each function is decorated with its
+# entry, and the CLI checks a command's values against the same entry before it reads a spec.
+RULES = {
+    "split": {**SPLIT, "mode": OneOf(*MODES)},
+    "train": {
+        "epochs": Whole(minimum=1, none_ok=True),
+        "seed": SEED,
+        "distribute": OneOf("none", "mirrored", "multi_worker", none_ok=True),
+    },
+    "fix": {
+        "max_rounds": Whole(minimum=0),
+        "budget_epochs": Whole(minimum=1, none_ok=True),
+        "seed": SEED,
+        "lang": LANG,
+    },
+    "lr_find": {"start_lr": Positive(), "end_lr": Positive(), "steps": Whole(minimum=20), "seed": SEED, "lang": LANG},
+    "diagnose": {"lang": LANG, "num_classes": Whole(minimum=2, none_ok=True)},
+    "report": {"lang": LANG},
+    "demo_set": {"limit_per_class": Whole(minimum=1, none_ok=True)},
+}
 
 
 def check_params(values: dict, rules: dict[str, Rule], where: str) -> None:

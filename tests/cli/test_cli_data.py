@@ -73,7 +73,7 @@ def test_split_cli_ratio_with_spaces(tmp_path, capsys):
         (["data", "split", "{d}", "{o}"], "Error: Pass exactly one of --ratio or --fixed to split."),
         (
             ["data", "split", "{d}", "{o}", "--fixed", "1.5", "1"],
-            "Error: The 'fixed' parameter of split must be whole numbers. Got (1.5, 1.0) instead.",
+            "Error: The 'fixed' parameter of split must be 2 or 3 whole numbers of files per class, each at least 1. Got (1.5, 1.0) instead.",
         ),
         (["data", "unpack", "{d}/none.zip", "{o}"], "does not exist. Pass an existing .zip or .tar.* file."),
         (["data", "pack", "{d}", "{o}/x.rar"], "has an unknown extension. Use .zip, .tar.gz, .tgz, .tar.xz or .tar."),

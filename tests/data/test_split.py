@@ -267,3 +267,10 @@ def test_interrupted_split_resumes_to_the_same_result(tmp_path, class_folder, mo
     after = tree_hashes(dst)
     assert len(plan.ops) == len(_manifest(dst)) == len(tree_hashes(class_folder))
     assert all(after[r["dest"]] == r["sha256"] for r in _manifest(dst))
+
+
+def test_fixed_counts_that_are_not_whole_are_refused_by_the_library(tmp_path, class_folder):
+    """The library, not only the CLI, refuses --fixed 1.5 (it used to truncate it to 1)."""
+    with pytest.raises(UserError, match=r"The 'fixed' parameter of split must be 2 or 3 whole numbers"):
+        split_folder(class_folder, tmp_path / "dst", fixed=(1.5, 1))
+    assert not (tmp_path / "dst").exists()

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from fitdoctor.errors import UserError
 from fitdoctor.i18n import _
+from fitdoctor.validation import RULES, validate_params
 
 NPZ_PATH = Path(__file__).with_name("digits.npz")
 ATTRIBUTION = Path(__file__).with_name("ATTRIBUTION.txt").read_text(encoding="utf-8").strip()
@@ -24,6 +25,7 @@ def load_digits():
         return data["images"], data["labels"]
 
 
+@validate_params(RULES["demo_set"], where="demo-set")
 def write_demo_set(dest: str | os.PathLike, *, limit_per_class: int | None = None) -> int:
     """Write the digits as PNG files, one folder per class; return how many were written.
 

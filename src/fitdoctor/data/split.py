@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from fitdoctor.data.scan import scan
-from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, check_fixed, check_ratio, make_plan
+from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, make_plan
 from fitdoctor.errors import UserError, param_error
 from fitdoctor.fsio import (
     TMP_SUFFIX,
@@ -34,8 +34,8 @@ from fitdoctor.fsio import (
     write_json,
 )
 from fitdoctor.i18n import _
+from fitdoctor.validation import RULES, validate_params
 
-MODES = ("copy", "move", "hardlink", "symlink")
 STATE_DIR = ".fitdoctor"
 PLAN_FILE = "split-plan.json"
 DONE_FILE = "split-done.json"
@@ -192,6 +192,7 @@ def _load_plan(state: Path) -> tuple[dict, Plan]:
     return data["params"], Plan(ops=ops, left_out=data["left_out"], splits=tuple(data["splits"]))
 
 
+@validate_params(RULES["split"], where="split")
 def split_folder(
     src: str | os.PathLike,
     dst: str | os.PathLike,
@@ -236,10 +237,8 @@ def split_folder(
     """
     say = echo or (lambda _msg: None)
     src, dst = Path(src), Path(dst)
-    if mode not in MODES:
-        raise param_error("mode", "split", _("one of copy, move, hardlink, symlink"), mode)
-    ratio = check_ratio(ratio) if ratio is not None else None
-    fixed = check_fixed(fixed) if fixed is not None else None
+    ratio = tuple(float(r) for r in ratio) if ratio is not None else None
+    fixed = tuple(int(v) for v in fixed) if fixed is not None else None
     owner = parse_owner(chown)
     params = _params(src, ratio, fixed, seed, mode, min_per_class, group_by)
     state = dst / STATE_DIR

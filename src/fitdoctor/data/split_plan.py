@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from fitdoctor.data.duplicates import UnionFind, scan_groups
 from fitdoctor.data.images import SPLIT_NAMES
 from fitdoctor.data.scan import Scan
-from fitdoctor.errors import UserError, param_error
+from fitdoctor.errors import UserError
 from fitdoctor.i18n import _
+from fitdoctor.validation import SPLIT, validate_params
 
 MANIFEST_COLUMNS = ("source", "dest", "split", "class", "sha256", "bytes")
 
@@ -54,32 +55,6 @@ class Plan:
         for op in self.ops:
             out[op.split][op.label] += 1
         return {s: dict(sorted(c.items())) for s, c in out.items()}
-
-
-def check_ratio(ratio) -> tuple[float, ...]:
-    """Validate `--ratio`: 2 or 3 numbers in (0, 1) that sum to 1.
-
-    Example:
-        >>> check_ratio((0.9, 0.9))  # doctest: +ELLIPSIS
-        Traceback (most recent call last):
-        ...
-        fitdoctor.errors.UserError: The 'ratio' parameter of split must be 2 or 3 numbers in (0, 1) that sum to 1. ...
-    """
-    values = tuple(float(r) for r in ratio)
-    if len(values) not in (2, 3) or any(not 0 < r < 1 for r in values) or abs(sum(values) - 1) > 1e-6:
-        raise param_error("ratio", "split", _("2 or 3 numbers in (0, 1) that sum to 1"), values)
-    return values
-
-
-def check_fixed(fixed) -> tuple[int, ...]:
-    """Validate `--fixed`: 2 or 3 whole numbers of files per class, each at least 1."""
-    try:
-        values = tuple(int(v) for v in fixed)
-    except (TypeError, ValueError):
-        raise param_error("fixed", "split", _("2 or 3 whole numbers of files per class"), tuple(fixed)) from None
-    if len(values) not in (2, 3) or any(v < 1 for v in values):
-        raise param_error("fixed", "split", _("2 or 3 whole numbers of files per class, each at least 1"), values)
-    return values
 
 
 def ratio_targets(n: int, ratio: tuple[float, ...], minimum: int, label: str) -> list[int]:
@@ -134,6 +109,7 @@ def _groups(s: Scan, idx: list[int], group_by: str | None) -> list[list[int]]:
     return uf.groups()
 
 
+@validate_params(SPLIT, where="split")
 def make_plan(
     s: Scan,
     *,
@@ -155,13 +131,8 @@ def make_plan(
     """
     if (ratio is None) == (fixed is None):
         raise UserError(_("Pass exactly one of --ratio or --fixed to split."))
-    if min_per_class < 0:
-        raise param_error("min_per_class", "split", _("a whole number >= 0"), min_per_class)
-    if group_by:
-        try:
-            re.compile(group_by)
-        except re.error as exc:
-            raise param_error("group_by", "split", _("a valid regular expression ({exc})", exc=exc), group_by) from None
+    ratio = tuple(float(r) for r in ratio) if ratio is not None else None
+    fixed = tuple(int(v) for v in fixed) if fixed is not None else None
     splits = SPLIT_NAMES[: len(ratio or fixed)]
     idx = [i for i, f in enumerate(s.files) if f.record.problem is None]
     per_class: dict[str, int] = defaultdict(int)

@@ -19,6 +19,7 @@ from fitdoctor.diagnosis.history import History, load_history
 from fitdoctor.diagnosis.prescriptions import prescribe
 from fitdoctor.diagnosis.summaries import after_past, notes_for, summarise
 from fitdoctor.i18n import resolve_lang
+from fitdoctor.validation import RULES, validate_params
 
 
 @dataclass
@@ -127,6 +128,7 @@ def _best_epoch(h: History) -> int | None:
     return int(np.nanargmin(np.where(np.isfinite(curve), curve, np.nan))) + 1
 
 
+@validate_params(RULES["diagnose"], where="diagnose")
 def diagnose(
     history, *, lang: str | None = None, num_classes: int | None = None, spec: dict | None = None
 ) -> Diagnosis:

@@ -21,6 +21,7 @@ from fitdoctor.i18n import _, resolve_lang, t
 from fitdoctor.report import plots
 from fitdoctor.rundir import RunDir
 from fitdoctor.treatment.change import render
+from fitdoctor.validation import RULES, validate_params
 
 BANNER = {
     "good_fit": "#2e7d32",
@@ -597,6 +598,7 @@ def _is_report(path: Path) -> bool:
     return head.startswith("<!DOCTYPE html>") and '<div class="fitdoctor"' in head
 
 
+@validate_params(RULES["report"], where="report")
 def report(run_dir: str | os.PathLike, lang: str | None = None) -> Report:
     """The report of a run (train or fix): a notebook shows it inline; `.save()` writes the HTML file.
 

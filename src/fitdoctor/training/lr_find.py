@@ -25,6 +25,7 @@ import numpy as np
 
 from fitdoctor.errors import UserError
 from fitdoctor.i18n import _
+from fitdoctor.validation import RULES, validate_params
 
 STOP_FACTOR = 4.0
 SMOOTHING = 0.98
@@ -188,6 +189,7 @@ def plot_range_test(lrs, losses, found: dict[str, float], labels: dict) -> bytes
     return _png(fig)
 
 
+@validate_params(RULES["lr_find"], where="lr_find")
 def lr_find(
     spec,
     data: str | os.PathLike,
@@ -217,8 +219,6 @@ def lr_find(
 
     if not (0 < start_lr < end_lr):
         raise param_error("start_lr", "lr_find", _("a rate above 0 and below end_lr"), start_lr)
-    if int(steps) < 20:
-        raise param_error("steps", "lr_find", _("a whole number >= 20"), steps)
     language = resolve_lang(lang)
     spec = load_spec(spec)
     run = RunDir(run_dir) if run_dir is not None else None

@@ -20,6 +20,7 @@ from fitdoctor.errors import UserError  # noqa: E402
 from fitdoctor.fsio import write_text  # noqa: E402
 from fitdoctor.model.spec import Spec, load_spec  # noqa: E402
 from fitdoctor.rundir import BEST, DIAGNOSIS, LAST, LOG, METRICS, SPEC, RunDir  # noqa: E402
+from fitdoctor.validation import RULES, validate_params  # noqa: E402
 
 SAMPLE_SIZE = 64
 
@@ -96,6 +97,7 @@ def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
     return None
 
 
+@validate_params(RULES["train"], where="train")
 def train(
     spec,
     data: str | os.PathLike,
@@ -125,10 +127,6 @@ def train(
 
     spec = load_spec(spec)
     if epochs is not None:
-        if epochs < 1:
-            raise UserError(
-                _("The 'epochs' parameter of train must be a whole number >= 1. Got {epochs} instead.", epochs=epochs)
-            )
         spec.raw["fit"]["epochs"] = int(epochs)
     if seed is not None:
         spec.raw["fit"]["seed"] = int(seed)

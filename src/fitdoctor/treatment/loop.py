@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitdoctor.diagnosis.findings import Finding
-from fitdoctor.errors import UserError, param_error
+from fitdoctor.errors import UserError
 from fitdoctor.fsio import copy_file_atomic, write_text
 from fitdoctor.i18n import _, resolve_lang, t
 from fitdoctor.model.spec import Spec, load_spec
@@ -28,6 +28,7 @@ from fitdoctor.rundir import BEST, FINAL_MODEL, FINAL_SPEC, SPEC, RunDir
 from fitdoctor.treatment.change import render
 from fitdoctor.treatment.registry import choose
 from fitdoctor.treatment.summary import summary_text
+from fitdoctor.validation import RULES, validate_params
 
 TREATED = ("overfitting", "underfitting", "still_improving", "unstable", "diverged", "insufficient_data")
 # Why the loop stopped: the key stored in treatment.json; `fix.stop.<key>` says it in each language.
@@ -104,6 +105,7 @@ def _default_evaluate(model_path: Path, data_dir: Path, spec: Spec, one_hot: boo
     return evaluate_split(model, data, "test", one_hot=one_hot)
 
 
+@validate_params(RULES["fix"], where="fix")
 def fix(
     spec,
     data: str | os.PathLike,
@@ -138,8 +140,6 @@ def fix(
     evaluate = evaluate or _default_evaluate
     say = echo or (lambda _line: None)
     language = resolve_lang(lang)
-    if max_rounds < 0:
-        raise param_error("max_rounds", "fix", _("a whole number >= 0"), max_rounds)
     base = load_spec(spec)
     budget = budget_epochs or 4 * int(base.raw["fit"]["epochs"])
     run, data = RunDir(run_dir), Path(data)
