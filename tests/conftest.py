@@ -25,16 +25,6 @@ def _own_scan_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("FITDOCTOR_CACHE_DIR", str(tmp_path_factory.mktemp("cache")))
 
 
-@pytest.fixture(autouse=True)
-def _english_unless_asked(monkeypatch):
-    """Tests pin English wording: English whatever the machine's locale, and no --lang left from a test."""
-    from fitdoctor.i18n import set_lang
-
-    monkeypatch.setenv("FITDOCTOR_LANG", "en")
-    yield
-    set_lang(None)
-
-
 def make_png(path: Path, seed: int, size: int = 16) -> Path:
     """A random greyscale PNG, different for each seed."""
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -187,7 +187,7 @@ def data_split(src, dst, ratio, fixed, seed, mode, min_per_class, group_by, dry_
         classes = ", ".join(f"{k} {v}" for k, v in per_class.items())
         click.echo(_("{split}: {n} files ({classes})", split=split, n=sum(per_class.values()), classes=classes))
     for row in plan.left_out[:20]:
-        click.echo(_("left out: {source}: {reason}", source=row["source"], reason=row["reason"]))
+        click.echo(_("left out: {source}: {reason}", source=row["source"], reason=_(row["reason"])))
     if len(plan.left_out) > 20:
         click.echo(_("left out: ... and {n} more (see left_out.csv)", n=len(plan.left_out) - 20))
     values = {"n": len(plan.ops), "mode": mode, "left": len(plan.left_out)}
@@ -231,7 +231,7 @@ def _fail_on_skipped(skipped: list[tuple[str, str]], line: str, summary: str) ->
     ),
 )
 def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: bool, quality: str) -> None:
-    from fitdoctor.data.clean import clean_folder, restore_quarantine
+    from fitdoctor.data.clean import clean_folder, describe, restore_quarantine
 
     if restore:
         restored, skipped = restore_quarantine(folder, qdir)
@@ -246,7 +246,7 @@ def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: b
     issues = tuple(q.strip() for q in quality.split(",") if q.strip())
     moves = clean_folder(folder, qdir, dry_run=dry_run, use_cache=not no_cache, quality=issues)
     for m in moves:
-        click.echo(f"{m['path']}: {m['reason']}")
+        click.echo(f"{m['path']}: {describe(m)}")
     if dry_run or not moves:
         click.echo((_("Would quarantine {n} files.") if dry_run else _("Quarantined {n} files.")).format(n=len(moves)))
     else:

@@ -219,3 +219,78 @@ def move_file(source: str | os.PathLike, dest: str | os.PathLike, *, sha256: str
             raise OSError(errno.EIO, "the copy does not match the original; the original is kept", source) from None
         os.unlink(source)
     return True
+
+
+LOCK_NAME = ".fitdoctor.lock"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # it exists, and belongs to someone else
+        return True
+    return True
+
+
+@contextlib.contextmanager
+def exclusive(folder: str | os.PathLike, command: str) -> Iterator[Path]:
+    """Hold the one-writer lock of a destination folder while `command` writes into it.
+
+    The lock is `FOLDER/.fitdoctor.lock`, created with O_EXCL and holding the owner's pid, host
+    and command. A second writer gets a one-line error naming the first. A lock left by a
+    process that no longer runs on this machine (killed, crashed) is stale: it is taken over.
+    The folder is created if needed; the lock is removed on exit, whatever happened.
+
+    Example:
+        >>> import tempfile
+        >>> with exclusive(tempfile.mkdtemp(), "split") as lock:
+        ...     lock.name
+        '.fitdoctor.lock'
+    """
+    import socket
+    import time
+
+    from fitdoctor.errors import UserError
+    from fitdoctor.i18n import _
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    lock = folder / LOCK_NAME
+    me = {"pid": os.getpid(), "host": socket.gethostname(), "command": command, "since": time.strftime("%H:%M:%S")}
+    for _attempt in range(2):
+        try:
+            fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666 & ~current_umask())
+        except FileExistsError:
+            try:
+                owner = json.loads(lock.read_text(encoding="utf-8") or "{}")
+            except (OSError, ValueError):
+                owner = {}
+            pid = owner.get("pid")
+            stale = isinstance(pid, int) and owner.get("host") == me["host"] and not _alive(pid)
+            if stale:
+                with contextlib.suppress(FileNotFoundError):
+                    lock.unlink()
+                continue
+            raise UserError(
+                _(
+                    "'{folder}' is being written by another fitdoctor (fitdoctor {command}, process {pid} on {host}, "
+                    "since {since}). Wait for it to finish, or pass another folder. If no such process runs, remove "
+                    "'{lock}'.",
+                    folder=folder,
+                    command=owner.get("command", "?"),
+                    pid=pid if pid is not None else "?",
+                    host=owner.get("host", "?"),
+                    since=owner.get("since", "?"),
+                    lock=lock,
+                )
+            ) from None
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(me, f)
+        break
+    try:
+        yield lock
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            lock.unlink()

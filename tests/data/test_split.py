@@ -218,7 +218,11 @@ def test_undo_finishes_what_it_can_and_lists_the_rest(tmp_path, class_folder, ca
     assert (class_folder / taken).read_bytes() == b"a new file the user put there"  # nothing overwritten
     assert main(["data", "undo", str(dst)]) == 2
     err = capsys.readouterr().err
-    assert "not put back: " in err and f"SRC holds another file at '{taken}'" in err and "1 file(s) could not be put back" in err, err
+    assert (
+        "not put back: " in err
+        and f"SRC holds another file at '{taken}'" in err
+        and "1 file(s) could not be put back" in err
+    ), err
 
 
 def test_undo_refuses_copy_split(tmp_path, class_folder):
@@ -274,3 +278,14 @@ def test_fixed_counts_that_are_not_whole_are_refused_by_the_library(tmp_path, cl
     with pytest.raises(UserError, match=r"The 'fixed' parameter of split must be 2 or 3 whole numbers"):
         split_folder(class_folder, tmp_path / "dst", fixed=(1.5, 1))
     assert not (tmp_path / "dst").exists()
+
+
+def test_the_split_saves_what_inspect_found_for_the_report(tmp_path, class_folder):
+    from fitdoctor.data.split import saved_inspection
+
+    (class_folder / "cat" / "copy.png").write_bytes((class_folder / "cat" / "000.png").read_bytes())
+    split_folder(class_folder, tmp_path / "dst", ratio=(0.8, 0.2))
+    saved = saved_inspection(tmp_path / "dst")
+    assert saved["files"] == sum(1 for p in class_folder.rglob("*") if p.is_file())
+    assert ["cat/000.png", "cat/copy.png"] in saved["duplicates"] and saved["leakage"] == []
+    assert saved_inspection(class_folder) is None  # a folder fitdoctor did not split

@@ -23,23 +23,54 @@ def _presets():
     return {name: yaml.safe_load(preset_text(name)) for name in PRESETS}
 
 
-@pytest.mark.parametrize("rid", sorted(REMEDIES))
-@pytest.mark.parametrize("preset", PRESETS)
-def test_remedy_keeps_spec_trainable(tmp_path, tiny_split, rid, preset):
+def _zeros_initializer() -> dict:
+    """The tiny preset with a Zeros kernel initializer on its hidden layer (what better_init treats)."""
+    raw = _presets()["tiny"]
+    for i, item in enumerate(raw["model"]):
+        if isinstance(item, dict) and "Dense" in item and item["Dense"].get("units") != "auto":
+            item["Dense"]["kernel_initializer"] = {"Zeros": {}}
+    return raw
+
+
+def _specs() -> dict:
+    return {**_presets(), "tiny+zeros": _zeros_initializer()}
+
+
+def _cases() -> list[tuple[str, str]]:
+    """(remedy, spec) for every spec the remedy changes: none is skipped, each remedy has one."""
+    cases = []
+    for rid, module in sorted(REMEDIES.items()):
+        for name, raw in _specs().items():
+            if module.apply(copy.deepcopy(raw), FINDINGS[module.KINDS[0]]) is not None:
+                cases.append((rid, name))
+    return cases
+
+
+def test_every_remedy_has_a_spec_it_changes():
+    assert {rid for rid, _name in _cases()} == set(REMEDIES)
+
+
+@pytest.mark.parametrize(("rid", "spec_name"), _cases())
+def test_remedy_keeps_spec_trainable(tmp_path, tiny_split, rid, spec_name):
     from fitdoctor.training.run import train
 
-    raw = _presets()[preset]
+    raw = _specs()[spec_name]
     module = REMEDIES[rid]
-    finding = FINDINGS[module.KINDS[0]]
     new = copy.deepcopy(raw)
-    change = module.apply(new, finding)
-    if change is None:
-        pytest.skip(f"{rid} changes nothing in {preset}")
+    change = module.apply(new, FINDINGS[module.KINDS[0]])
     assert new != raw and isinstance(change, str)
     new["fit"]["epochs"] = 1
     new["callbacks"] = [c for c in new.get("callbacks") or [] if "ModelCheckpoint" not in c]
     result = train(new, tiny_split, tmp_path / "run", evaluate_test=False, echo=None)
     assert result.epochs == 1
+
+
+def test_better_init_replaces_a_zeros_initializer_written_any_way():
+    for written in ("Zeros", "zeros", {"Zeros": {}}, "Ones", {"Constant": {"value": 0.1}}):
+        raw = _presets()["tiny"]
+        raw["model"][1] = {"Dense": {"units": 32, "activation": "relu", "kernel_initializer": written}}
+        change = REMEDIES["better_init"].apply(raw, FINDINGS["underfitting"])
+        assert change is not None and raw["model"][1]["Dense"]["kernel_initializer"] == "HeNormal", written
 
 
 def test_augmentation_flips_only_classes_declared_flip_invariant():

@@ -15,7 +15,7 @@ from pathlib import Path
 from fitdoctor.data.duplicates import exact_groups
 from fitdoctor.data.scan import scan
 from fitdoctor.errors import UserError
-from fitdoctor.fsio import MoveConflict, move_file
+from fitdoctor.fsio import MoveConflict, exclusive, move_file
 from fitdoctor.i18n import _
 
 LOG_NAME = "quarantine-log.jsonl"
@@ -48,7 +48,7 @@ def clean_folder(
             names: dark, light, low_information, blurry, odd_aspect); default none.
 
     Returns:
-        One `{"path", "reason"}` per quarantined file.
+        One `{"path", "reason"}` per quarantined file (keys and numbers: `describe` says it in words).
     """
     from fitdoctor.data.inspect import QUALITY
     from fitdoctor.data.inspect import quality as quality_findings
@@ -75,7 +75,7 @@ def clean_folder(
     usable = s.usable
     for group in exact_groups([f.record.sha256 for f in usable]):
         paths = sorted(usable[i].record.path for i in group)
-        moves += [{"path": p, "reason": f"duplicate of {paths[0]}"} for p in paths[1:]]
+        moves += [{"path": p, "reason": "duplicate", "of": paths[0]} for p in paths[1:]]
     if quality:
         taken = {m["path"] for m in moves}
         found = quality_findings([f.record for f in usable], limit=None)
@@ -83,7 +83,7 @@ def clean_folder(
             for hit in found[issue]["worst"]:
                 if hit["path"] not in taken:
                     taken.add(hit["path"])
-                    moves.append({"path": hit["path"], "reason": f"{issue.replace('_', ' ')} ({hit['score']:g})"})
+                    moves.append({"path": hit["path"], "reason": issue, "score": hit["score"]})
     moves.sort(key=lambda m: m["path"])
     for m in moves:
         if (quarantine / m["path"]).exists():
@@ -96,22 +96,38 @@ def clean_folder(
             )
     if dry_run or not moves:
         return moves
-    quarantine.mkdir(parents=True, exist_ok=True)
-    run = time.strftime("%Y%m%dT%H%M%S")
-    root = str(folder.resolve())
-    _append(quarantine / LOG_NAME, [{"run": run, "root": root, "action": "quarantine", **m} for m in moves])
-    for m in moves:
-        try:
-            move_file(folder / m["path"], quarantine / m["path"])
-        except MoveConflict:
-            raise UserError(
-                _(
-                    "'{path}' already holds another file (from an earlier clean); nothing was overwritten. Pass "
-                    "another --quarantine folder.",
-                    path=quarantine / m["path"],
-                )
-            ) from None
+    with exclusive(quarantine, "data clean"):
+        run = time.strftime("%Y%m%dT%H%M%S")
+        root = str(folder.resolve())
+        _append(quarantine / LOG_NAME, [{"run": run, "root": root, "action": "quarantine", **m} for m in moves])
+        for m in moves:
+            try:
+                move_file(folder / m["path"], quarantine / m["path"])
+            except MoveConflict:
+                raise UserError(
+                    _(
+                        "'{path}' already holds another file (from an earlier clean); nothing was overwritten. Pass "
+                        "another --quarantine folder.",
+                        path=quarantine / m["path"],
+                    )
+                ) from None
     return moves
+
+
+def describe(move: dict) -> str:
+    """Why a file was quarantined, in words, in the current language.
+
+    Example:
+        >>> describe({"path": "a/2.png", "reason": "duplicate", "of": "a/1.png"})
+        'duplicate of a/1.png'
+    """
+    from fitdoctor.data.inspect import QUALITY_NAMES
+
+    if move["reason"] == "duplicate":
+        return _("duplicate of {path}", path=move["of"])
+    if move["reason"] in QUALITY_NAMES:
+        return f"{_(QUALITY_NAMES[move['reason']])} ({move['score']:g})"
+    return _(move["reason"])  # why the file is unusable
 
 
 def restore_quarantine(folder: str | os.PathLike, quarantine: str | os.PathLike) -> tuple[int, list[str]]:
@@ -129,21 +145,24 @@ def restore_quarantine(folder: str | os.PathLike, quarantine: str | os.PathLike)
                 log_name=LOG_NAME,
             )
         )
-    entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
-    root = str(folder.resolve())
-    restored, skipped = 0, []
-    for e in entries:
-        if e.get("action") != "quarantine" or e.get("root") != root:
-            continue
-        src, dest = quarantine / e["path"], folder / e["path"]
-        if not src.exists():
-            continue
-        if os.path.lexists(dest):
-            skipped.append(e["path"])
-            continue
-        try:
-            restored += move_file(src, dest)
-        except (MoveConflict, OSError):
-            skipped.append(e["path"])
-    _append(log, [{"action": "restore", "root": root, "restored": restored, "time": time.strftime("%Y%m%dT%H%M%S")}])
+    with exclusive(quarantine, "data clean --restore"):
+        entries = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        root = str(folder.resolve())
+        restored, skipped = 0, []
+        for e in entries:
+            if e.get("action") != "quarantine" or e.get("root") != root:
+                continue
+            src, dest = quarantine / e["path"], folder / e["path"]
+            if not src.exists():
+                continue
+            if os.path.lexists(dest):
+                skipped.append(e["path"])
+                continue
+            try:
+                restored += move_file(src, dest)
+            except (MoveConflict, OSError):
+                skipped.append(e["path"])
+        _append(
+            log, [{"action": "restore", "root": root, "restored": restored, "time": time.strftime("%Y%m%dT%H%M%S")}]
+        )
     return restored, skipped

@@ -25,10 +25,12 @@ from fitdoctor.data.scan import scan
 from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, make_plan
 from fitdoctor.errors import UserError, param_error
 from fitdoctor.fsio import (
+    LOCK_NAME,
     TMP_SUFFIX,
     MoveConflict,
     atomic_open,
     copy_file_atomic,
+    exclusive,
     fsync_path,
     move_file,
     write_json,
@@ -39,6 +41,7 @@ from fitdoctor.validation import RULES, validate_params
 STATE_DIR = ".fitdoctor"
 PLAN_FILE = "split-plan.json"
 DONE_FILE = "split-done.json"
+INSPECTION_FILE = "inspection.json"  # what inspect found in SRC, for the report (no second decode)
 JOURNAL_FILE = "split-journal.log"
 
 
@@ -259,8 +262,9 @@ def split_folder(
             say(_("'{dst}' already holds this split; nothing to do.", dst=dst))
             return plan
         say(_("Resuming the unfinished split into '{dst}'.", dst=dst))
+        fresh = None
     else:
-        if dst.exists() and any(dst.iterdir()):
+        if dst.exists() and any(p.name != LOCK_NAME for p in dst.iterdir()):
             raise UserError(
                 _("Destination '{dst}' is not empty. Pass a new or empty folder; nothing was written.", dst=dst)
             )
@@ -279,24 +283,31 @@ def split_folder(
         if dry_run:
             return plan
         _free_space_check(src, dst, plan, mode)
-        dst.mkdir(parents=True, exist_ok=True)
-        write_json(
-            state / PLAN_FILE,
-            {
-                "version": 1,
-                "params": params,
-                "splits": list(plan.splits),
-                "ops": [op.row() for op in plan.ops],
-                "left_out": plan.left_out,
-            },
-            compact=True,
-        )
+        fresh = s
     if dry_run:
         return plan
-    _execute(plan, src, dst, mode, progress)
-    _chown_tree(dst, owner, plan.ops, symlinks=mode == "symlink")
-    _write_manifest(dst, plan)
-    write_json(state / DONE_FILE, {"files": len(plan.ops), "left_out": len(plan.left_out)})
+    with exclusive(dst, "data split"):  # one writer per destination: a second split or an undo waits its turn
+        if fresh is not None:
+            if (state / PLAN_FILE).exists():  # another split planned this destination while this one scanned
+                raise UserError(
+                    _("Destination '{dst}' is not empty. Pass a new or empty folder; nothing was written.", dst=dst)
+                )
+            write_json(state / INSPECTION_FILE, _inspection_record(fresh))
+            write_json(
+                state / PLAN_FILE,
+                {
+                    "version": 1,
+                    "params": params,
+                    "splits": list(plan.splits),
+                    "ops": [op.row() for op in plan.ops],
+                    "left_out": plan.left_out,
+                },
+                compact=True,
+            )
+        _execute(plan, src, dst, mode, progress)
+        _chown_tree(dst, owner, plan.ops, symlinks=mode == "symlink")
+        _write_manifest(dst, plan)
+        write_json(state / DONE_FILE, {"files": len(plan.ops), "left_out": len(plan.left_out)})
     fsync_path(dst)
     return plan
 
@@ -345,6 +356,32 @@ def _execute(plan: Plan, src: Path, dst: Path, mode: str, progress: bool) -> Non
             bar.__exit__(None, None, None)
 
 
+def _inspection_record(s) -> dict:
+    """What `data inspect` finds in SRC, as keys and numbers (paths, counts): saved with the split."""
+    from fitdoctor.data.inspect import analyse
+
+    ins = analyse(s)
+    return {
+        "files": ins.files,
+        "duplicates": ins.duplicates,
+        "near_duplicates": ins.near_duplicates,
+        "conflicting_labels": ins.conflicting_labels,
+        "problems": ins.problems,
+        "quality": {issue: q["count"] for issue, q in ins.quality.items()},
+        "leakage": [],  # a fitdoctor split keeps each duplicate group in one split
+    }
+
+
+def saved_inspection(dst: str | os.PathLike) -> dict | None:
+    """The inspection a fitdoctor split saved of its SRC, or None (a split made by hand, or an older one)."""
+    path = Path(dst) / STATE_DIR / INSPECTION_FILE
+    if not path.is_file():
+        return None
+    import json
+
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
 def undo_split(dst: str | os.PathLike, *, echo=None) -> tuple[int, list[tuple[str, str]]]:
     """Put the files of a `--mode move` split back into SRC; return (how many moved back, skipped).
 
@@ -375,18 +412,23 @@ def undo_split(dst: str | os.PathLike, *, echo=None) -> tuple[int, list[tuple[st
             )
         )
     src = Path(params["src"])
+    with exclusive(dst, "data undo"):
+        return _undo(dst, state, src, plan, say)
+
+
+def _undo(dst: Path, state: Path, src: Path, plan: Plan, say) -> tuple[int, list[tuple[str, str]]]:
     moved, skipped = 0, []
     for op in reversed(plan.ops):
         source, dest = src / op.source, dst / op.dest
         if os.path.islink(dest):
-            skipped.append((op.dest, "it is a symbolic link now, not the file the split moved"))
+            skipped.append((op.dest, _("it is a symbolic link now, not the file the split moved")))
             continue
         try:
             moved += move_file(dest, source, sha256=op.sha256)
         except FileNotFoundError:
-            skipped.append((op.dest, "it is in neither folder (moved or deleted by hand)"))
+            skipped.append((op.dest, _("it is in neither folder (moved or deleted by hand)")))
         except MoveConflict:
-            skipped.append((op.dest, f"SRC holds another file at '{op.source}'; both are kept"))
+            skipped.append((op.dest, _("SRC holds another file at '{source}'; both are kept", source=op.source)))
         except OSError as exc:
             skipped.append((op.dest, exc.strerror or str(exc)))
     with contextlib.suppress(FileNotFoundError):

@@ -17,7 +17,7 @@ from fitdoctor.data.duplicates import UnionFind, scan_groups
 from fitdoctor.data.images import SPLIT_NAMES
 from fitdoctor.data.scan import Scan
 from fitdoctor.errors import UserError
-from fitdoctor.i18n import _
+from fitdoctor.i18n import N_, _
 from fitdoctor.validation import SPLIT, validate_params
 
 MANIFEST_COLUMNS = ("source", "dest", "split", "class", "sha256", "bytes")
@@ -193,5 +193,5 @@ def make_plan(
                     )
     ops.sort(key=lambda op: op.source)
     left_out = [{"source": f.record.path, "reason": f.record.problem} for f in s.unusable]
-    left_out += [{"source": m.record.path, "reason": "not needed by --fixed"} for m in unused]
+    left_out += [{"source": m.record.path, "reason": N_("not needed by --fixed")} for m in unused]
     return Plan(ops=ops, left_out=sorted(left_out, key=lambda r: r["source"]), splits=splits)

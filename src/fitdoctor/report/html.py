@@ -324,21 +324,18 @@ def _dataset(p: _Page, info: dict | None, data_dir: Path | None) -> None:
         return
     body = p.img("counts", plots.counts(info.get("counts") or {}, _labels(p, "html.counts")), "counts")
     if data_dir and data_dir.is_dir():
-        from fitdoctor.data.inspect import inspect_folder
+        from fitdoctor.data.split import saved_inspection
 
-        try:
-            ins = inspect_folder(data_dir)
-        except UserError:
-            ins = None
+        ins = saved_inspection(data_dir)  # saved by the split: the data is not decoded again
         if ins:
             facts = [
-                (p.t("html.duplicates"), len(ins.duplicates)),
-                (p.t("html.near_duplicates"), len(ins.near_duplicates)),
-                (p.t("html.leakage"), len(ins.leakage)),
+                (p.t("html.duplicates"), len(ins["duplicates"])),
+                (p.t("html.near_duplicates"), len(ins["near_duplicates"])),
+                (p.t("html.leakage"), len(ins["leakage"])),
             ]
             left = data_dir / "left_out.csv"
             left_rows = left.read_text(encoding="utf-8").splitlines()[1:] if left.exists() else []
-            facts.append((p.t("html.left_out"), len(left_rows) + len(ins.problems)))
+            facts.append((p.t("html.left_out"), len(left_rows)))
             body += "<table>" + "".join(f"<tr><td>{k}</td><td>{v}</td></tr>" for k, v in facts) + "</table>"
             if left_rows:
                 body += "<pre>" + html.escape("\n".join(left_rows[:20])) + "</pre>"

@@ -17,7 +17,7 @@ from fitdoctor.i18n import _
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from fitdoctor.errors import UserError  # noqa: E402
-from fitdoctor.fsio import write_text  # noqa: E402
+from fitdoctor.fsio import LOCK_NAME, exclusive, write_text  # noqa: E402
 from fitdoctor.model.spec import Spec, load_spec  # noqa: E402
 from fitdoctor.rundir import BEST, DIAGNOSIS, LAST, LOG, METRICS, SPEC, RunDir  # noqa: E402
 from fitdoctor.validation import RULES, validate_params  # noqa: E402
@@ -82,9 +82,7 @@ def _epoch_logger(log, total: int):
 def _prepare_run_dir(run_dir: Path, resume: bool) -> dict | None:
     from fitdoctor.training.state import recover
 
-    if run_dir.exists() and not run_dir.is_dir():
-        raise UserError(_("Run directory '{run_dir}' is a file. Pass a folder for --run.", run_dir=run_dir))
-    if run_dir.exists() and any(run_dir.iterdir()):
+    if run_dir.exists() and any(p.name != LOCK_NAME for p in run_dir.iterdir()):
         if not resume:
             raise UserError(
                 _(
@@ -137,11 +135,14 @@ def train(
     strategy = get_strategy(kind)
     if kind == "multi_worker" and not is_chief():
         run_dir = Path(tempfile.mkdtemp(prefix="fitdoctor-worker-"))
-    state = _prepare_run_dir(run_dir, resume)
-    if state:
-        seed = _resumable_spec(run_dir, spec)
-    log = _Log(run_dir / LOG, echo)
-    return _train(spec, Path(data), run_dir, state, strategy, seed, evaluate_test, log)
+    if run_dir.exists() and not run_dir.is_dir():
+        raise UserError(_("Run directory '{run_dir}' is a file. Pass a folder for --run.", run_dir=run_dir))
+    with exclusive(run_dir, "train"):  # one writer per run directory
+        state = _prepare_run_dir(run_dir, resume)
+        if state:
+            seed = _resumable_spec(run_dir, spec)
+        log = _Log(run_dir / LOG, echo)
+        return _train(spec, Path(data), run_dir, state, strategy, seed, evaluate_test, log)
 
 
 RESUME_MAY_CHANGE = {"fit": ("epochs", "seed"), "distribute": None}  # None: the whole section

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from fitdoctor.diagnosis.findings import Finding
 from fitdoctor.errors import UserError
-from fitdoctor.fsio import copy_file_atomic, write_text
+from fitdoctor.fsio import LOCK_NAME, copy_file_atomic, exclusive, write_text
 from fitdoctor.i18n import _, resolve_lang, t
 from fitdoctor.model.spec import Spec, load_spec
 from fitdoctor.rundir import BEST, FINAL_MODEL, FINAL_SPEC, SPEC, RunDir
@@ -143,32 +143,19 @@ def fix(
     base = load_spec(spec)
     budget = budget_epochs or 4 * int(base.raw["fit"]["epochs"])
     run, data = RunDir(run_dir), Path(data)
-    record = _open_record(run, resume)
-    record.run_dir, record.lang = str(run.path), language
-    if record.after:
-        say(_("'{path}' already holds a finished treatment; nothing to do.", language, path=run.path))
-        return record
-    run.path.mkdir(parents=True, exist_ok=True)
-    loop = _Loop(record, run, budget, max_rounds, say, language)
-    current = loop.next_round(base.raw)
-    while current is not None:
-        k = current["round"]
-        result = trainer(
-            Spec(current["spec"]),
-            data,
-            run.round(k).path,
-            seed=seed,
-            resume=run.round(k).path.exists(),
-            evaluate_test=False,
-            echo=(lambda line: say(f"  {line}")) if echo else None,
-        )
-        loop.finish_round(current, result)
-        current = loop.next_round(base.raw)
-    return _finish(record, run, data, evaluate, language, say)
+    with exclusive(run.path, "fix"):  # one writer per run directory
+        record = _open_record(run, resume)
+        record.run_dir, record.lang = str(run.path), language
+        if record.after:
+            say(_("'{path}' already holds a finished treatment; nothing to do.", language, path=run.path))
+            return record
+        loop = _Loop(record, run, budget, max_rounds, say, language)
+        loop.train_rounds(base.raw, data, trainer, seed=seed, echo_rounds=echo is not None)
+        return _finish(record, run, data, evaluate, language, say)
 
 
 def _open_record(run: RunDir, resume: bool) -> Treatment:
-    if run.path.exists() and any(run.path.iterdir()):
+    if run.path.exists() and any(p.name != LOCK_NAME for p in run.path.iterdir()):
         if not resume:
             raise UserError(
                 _(
@@ -254,6 +241,23 @@ class _Loop:
         if not applied:
             return "no_remedy", [], None
         return "", applied, new_raw
+
+    def train_rounds(self, base: dict, data: Path, trainer, *, seed, echo_rounds: bool) -> None:
+        """Train round after round (an interrupted one first) until `next_round` says stop."""
+        current = self.next_round(base)
+        while current is not None:
+            round_dir = self.run.round(current["round"]).path
+            result = trainer(
+                Spec(current["spec"]),
+                data,
+                round_dir,
+                seed=seed,
+                resume=round_dir.exists(),
+                evaluate_test=False,
+                echo=(lambda line: self.say(f"  {line}")) if echo_rounds else None,
+            )
+            self.finish_round(current, result)
+            current = self.next_round(base)
 
     def finish_round(self, current: dict, result) -> None:
         d = result.diagnosis
