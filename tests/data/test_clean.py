@@ -3,8 +3,9 @@ import shutil
 
 import pytest
 
-from fitdoctor.data.clean import clean_folder, restore_quarantine
+from fitdoctor.data.clean import clean_folder, describe, restore_quarantine
 from fitdoctor.errors import UserError
+from fitdoctor.i18n import set_lang
 from tests.conftest import make_class_folder, tree_hashes
 
 
@@ -17,8 +18,12 @@ def test_clean_quarantines_and_restore_puts_back(tmp_path):
     moves = clean_folder(root, q)
     assert moves == [
         {"path": "a/empty.png", "reason": "zero bytes"},
-        {"path": "b/zz-copy.png", "reason": "duplicate of b/000.png"},
+        {"path": "b/zz-copy.png", "reason": "duplicate", "of": "b/000.png"},
     ]
+    assert [describe(m) for m in moves] == ["zero bytes", "duplicate of b/000.png"]
+    set_lang("pt")
+    assert [describe(m) for m in moves] == ["zero bytes", "duplicata de b/000.png"]
+    set_lang(None)
     assert not (root / "a" / "empty.png").exists() and (q / "a" / "empty.png").exists()
     log = [json.loads(x) for x in (q / "quarantine-log.jsonl").read_text().splitlines()]
     assert {e["path"] for e in log} == {"a/empty.png", "b/zz-copy.png"}

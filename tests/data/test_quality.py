@@ -58,7 +58,7 @@ def test_the_bundled_digits_raise_no_quality_finding(tmp_path):
 def test_clean_quarantines_quality_findings_only_when_asked(tmp_path):
     import hashlib
 
-    from fitdoctor.data.clean import clean_folder, restore_quarantine
+    from fitdoctor.data.clean import clean_folder, describe, restore_quarantine
     from fitdoctor.errors import UserError
 
     data = tmp_path / "data"
@@ -73,7 +73,7 @@ def test_clean_quarantines_quality_findings_only_when_asked(tmp_path):
     assert clean_folder(data, tmp_path / "q", use_cache=False) == []  # not asked: nothing moves
     moves = clean_folder(data, tmp_path / "q", use_cache=False, quality=("low_information", "blurry"))
     assert [m["path"] for m in moves] == ["a/blurry.png", "b/blank.png"]
-    assert moves[1]["reason"] == "low information (0)"
+    assert moves[1]["reason"] == "low_information" and describe(moves[1]) == "low information (0)"
     assert not (data / "b" / "blank.png").exists() and (tmp_path / "q" / "b" / "blank.png").exists()
     restore_quarantine(data, tmp_path / "q")
     assert {p.relative_to(data): hashlib.sha256(p.read_bytes()).hexdigest() for p in data.rglob("*.png")} == before

@@ -26,7 +26,7 @@ def _presets():
 def _zeros_initializer() -> dict:
     """The tiny preset with a Zeros kernel initializer on its hidden layer (what better_init treats)."""
     raw = _presets()["tiny"]
-    for i, item in enumerate(raw["model"]):
+    for item in raw["model"]:
         if isinstance(item, dict) and "Dense" in item and item["Dense"].get("units") != "auto":
             item["Dense"]["kernel_initializer"] = {"Zeros": {}}
     return raw
