@@ -9,6 +9,7 @@ from fitdoctor.diagnosis.engine import diagnose
 from fitdoctor.errors import UserError
 from fitdoctor.fsio import write_json, write_text
 from fitdoctor.rundir import RunDir
+from fitdoctor.treatment.change import render
 from fitdoctor.treatment.loop import fix
 
 SPEC = """\
@@ -77,10 +78,9 @@ def test_loop_treats_overfitting_and_stops_at_good_fit(tmp_path):
     assert result.stop_reason == "good_fit" and result.chosen_round == 1
     ids = [r["id"] for r in result.rounds[1]["remedies"]]
     assert ids == ["augmentation", "dropout", "l2"]  # the three strongest missing remedies at once
-    assert (
-        "because" in result.rounds[1]["remedies"][0]
-        and "overfitting since epoch 9" in result.rounds[1]["remedies"][0]["because"]
-    )
+    because = result.rounds[1]["remedies"][0]["because"]
+    assert because["key"] == "because.overfitting" and because["values"]["onset"] == 9
+    assert "overfitting since epoch 9" in render(because, "en")
     assert "+  - Dropout:" in result.rounds[1]["spec_diff"] or "Dropout" in result.rounds[1]["spec_diff"]
     assert any(
         line.startswith("round 1: overfitting since epoch 9") and "add Dropout(0.3) after Dense(1024)" in line
@@ -191,8 +191,8 @@ def test_treatment_record_says_changes_in_portuguese_too(tmp_path):
     fix(SPEC, tmp_path / "data", tmp_path / "run", trainer=FakeTrainer(), evaluate=fake_evaluate([]), echo=None)
     doc = json.loads((tmp_path / "run" / "treatment.json").read_text())
     rem = doc["rounds"][1]["remedies"][1]
-    assert rem["change"] == "add Dropout(0.3) after Dense(1024)"
-    assert rem["change_message"] == {"key": "change.dropout.add", "values": {"layer": "Dense(1024)"}}
+    assert rem["change"] == {"key": "change.dropout.add", "values": {"layer": "Dense(1024)"}}  # keys, no text
+    assert render(rem["change"], "en") == "add Dropout(0.3) after Dense(1024)"
     assert "adicionar Dropout(0.3) depois de Dense(1024)" in (tmp_path / "run" / "summary.pt.txt").read_text()
     page = build_report(tmp_path / "run", lang="pt").read_text()
     assert "overfitting desde a época 9" in page and "Overfitting desde a época 9" in page

@@ -21,7 +21,7 @@ def test_choose_applies_the_best_ranked_remedies_without_touching_the_input():
     assert SPEC == before and new != SPEC
     assert [a.id for a in applied] == ["augmentation", "dropout", "l2"] and len(applied) == PER_ROUND["overfitting"]
     record = applied[0].to_dict()
-    assert record["because_message"]["key"] == "because.overfitting" and "change_message" in record
+    assert record["because"]["key"] == "because.overfitting" and record["change"]["key"].startswith("change.")
 
 
 def test_remedies_run_out_instead_of_strengthening_forever():
@@ -39,3 +39,13 @@ def test_remedies_run_out_instead_of_strengthening_forever():
 
 def test_every_remedy_is_registered_under_its_own_id():
     assert all(module.ID == rid and module.KINDS for rid, module in REMEDIES.items())
+
+
+def test_the_reasons_for_remedies_have_no_english_in_portuguese():
+    from fitdoctor.treatment.change import render
+
+    finding = Finding("underfitting", 0.8, None, {"train_end": 1.9}, form="high_loss")
+    _, applied = choose(SPEC, finding)
+    because = applied[0].to_dict()["because"]
+    assert render(because, "en") == "underfitting (high loss, train loss 1.9)"
+    assert render(because, "pt") == "underfitting (perda alta, perda de treino 1.9)"

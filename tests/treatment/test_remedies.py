@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 from fitdoctor.model.presets import PRESETS, preset_text
+from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.registry import REMEDIES
 
 FINDINGS = {
@@ -58,7 +59,7 @@ def test_remedy_keeps_spec_trainable(tmp_path, tiny_split, rid, spec_name):
     module = REMEDIES[rid]
     new = copy.deepcopy(raw)
     change = module.apply(new, FINDINGS[module.KINDS[0]])
-    assert new != raw and isinstance(change, str)
+    assert new != raw and isinstance(change, Change) and str(change)
     new["fit"]["epochs"] = 1
     new["callbacks"] = [c for c in new.get("callbacks") or [] if "ModelCheckpoint" not in c]
     result = train(new, tiny_split, tmp_path / "run", evaluate_test=False, echo=None)

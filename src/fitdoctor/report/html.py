@@ -404,8 +404,8 @@ def _treatment(p: _Page, record: dict) -> None:
             body += (
                 "<ul>"
                 + "".join(
-                    f"<li><b>{html.escape(render(x['change'], x.get('change_message'), p.lang))}</b> — "
-                    f"{p.t('html.because')} {html.escape(render(x['because'], x.get('because_message'), p.lang))}</li>"
+                    f"<li><b>{html.escape(render(x['change'], p.lang))}</b> — "
+                    f"{p.t('html.because')} {html.escape(render(x['because'], p.lang))}</li>"
                     for x in r["remedies"]
                 )
                 + "</ul>"

@@ -220,8 +220,8 @@ class _Loop:
         self._save()
         if k:
             first = current["remedies"][0]
-            changes = "; ".join(render(r["change"], r.get("change_message"), self.lang) for r in current["remedies"])
-            because = render(first["because"], first.get("because_message"), self.lang)
+            changes = "; ".join(render(r["change"], self.lang) for r in current["remedies"])
+            because = render(first["because"], self.lang)
             self.say(_("round {k}: {because} -> {changes}", self.lang, k=k, because=because, changes=changes))
         else:
             self.say(_("round 0: training the spec as given", self.lang))

@@ -45,15 +45,12 @@ class Applied:
     """A remedy applied in a round: which one, because of what, and what it changed."""
 
     id: str
-    because: str
-    change: str
+    because: Change
+    change: Change
 
     def to_dict(self) -> dict:
-        out = {"id": self.id, "because": str(self.because), "change": str(self.change)}
-        for field, value in (("because_message", self.because), ("change_message", self.change)):
-            if isinstance(value, Change):
-                out[field] = value.message
-        return out
+        """What `treatment.json` stores: the remedy's id and two messages (keys and values, no text)."""
+        return {"id": self.id, "because": self.because.to_dict(), "change": self.change.to_dict()}
 
 
 def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict, list[Applied]]:
@@ -90,7 +87,7 @@ def _because(finding) -> Change:
             train=f"{ev['train_change_since_best'] * 100:+.0f}",
         )
     if finding.kind == "underfitting":
-        return Change("because.underfitting", form=finding.form.replace("_", " "), loss=f"{ev['train_end']:.3g}")
+        return Change("because.underfitting", form=Change(f"form.{finding.form}"), loss=f"{ev['train_end']:.3g}")
     if finding.kind == "still_improving":
         return Change("because.still_improving", drop=f"{ev['recent_drop'] * 100:.0f}", window=ev["window"])
     if finding.kind == "unstable":
@@ -98,5 +95,5 @@ def _because(finding) -> Change:
             "because.unstable", spikes=ev["spikes"], val_spikes=ev.get("val_spikes", 0), osc=f"{ev['oscillation']:.1f}"
         )
     if finding.kind == "diverged":
-        return Change("because.diverged", form=finding.form, epoch=finding.onset_epoch)
+        return Change("because.diverged", form=Change(f"form.{finding.form}"), epoch=finding.onset_epoch)
     return Change("because.other", kind=finding.kind)

@@ -23,7 +23,7 @@ def summary_text(record: dict, lang: str = "en") -> str:
         )
         lines.append(head)
         for rem in r.get("remedies", []):
-            lines.append(f"    + {render(rem['change'], rem.get('change_message'), lang)}")
+            lines.append(f"    + {render(rem['change'], lang)}")
         if r.get("summary"):
             lines.append(f"    {r['summary']}")
     if record.get("after"):

@@ -15,7 +15,7 @@ BASE = [
 ]
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     data = raw["data"]
     aug = list(data.get("augmentation") or [])
     if not aug:

@@ -7,7 +7,7 @@ ID = "batchnorm"
 KINDS = ("underfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     if any(n == "BatchNormalization" for n, _ in layers(raw)):
         return None
     targets = hidden(raw)

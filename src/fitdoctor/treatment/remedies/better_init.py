@@ -8,7 +8,7 @@ ID = "better_init"
 KINDS = ("underfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     changed = []
     for i in hidden(raw):
         name, args = layers(raw)[i]

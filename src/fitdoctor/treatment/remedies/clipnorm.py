@@ -8,7 +8,7 @@ ID = "clipnorm"
 KINDS = ("unstable", "diverged")
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     _, args = optimizer(raw)
     if "clipnorm" in args:
         return None

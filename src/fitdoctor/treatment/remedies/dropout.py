@@ -7,7 +7,7 @@ ID = "dropout"
 KINDS = ("overfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     model = raw["model"]
     rates = [(i, a) for i, (n, a) in enumerate(layers(raw)) if n == "Dropout"]
     target = widest_dense(raw)

@@ -7,7 +7,7 @@ ID = "early_stopping"
 KINDS = ("overfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     callbacks = raw.setdefault("callbacks", [])
     index = callback_index(raw, "EarlyStopping")
     # Augmented, regularised training is noisier on validation and converges later: a quarter of

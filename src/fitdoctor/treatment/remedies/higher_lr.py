@@ -8,7 +8,7 @@ ID = "higher_lr"
 KINDS = ("underfitting", "still_improving")
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     name, _ = optimizer(raw)
     usual = usual_lr(name)
     lr = learning_rate(raw)

@@ -8,7 +8,7 @@ ID = "l2"
 KINDS = ("overfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     added, raised = 0, 0
     for i in hidden(raw):
         name, args = layers(raw)[i]

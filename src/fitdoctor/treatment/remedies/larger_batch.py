@@ -6,7 +6,7 @@ ID = "larger_batch"
 KINDS = ("unstable", "diverged")
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     batch = int(raw["data"].get("batch_size", 32))
     if batch >= 512:
         return None

@@ -7,7 +7,7 @@ ID = "less_dropout"
 KINDS = ("underfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     changes = []
     for i in reversed(range(len(raw["model"]))):
         name, args = layers(raw)[i]

@@ -8,7 +8,7 @@ ID = "lower_lr"
 KINDS = ("overfitting", "unstable", "diverged", "underfitting")  # underfitting: only the blown_up form ranks it
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     lr = learning_rate(raw)
     factor = 0.1 if finding.kind == "diverged" or finding.form == "blown_up" else 0.3
     new = max(1e-5, lr * factor)

@@ -6,7 +6,7 @@ ID = "more_epochs"
 KINDS = ("underfitting", "still_improving", "insufficient_data")
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     epochs = int(raw["fit"]["epochs"])
     wanted = int(finding.evidence.get("epochs_more") or epochs) + epochs
     new = max(2 * epochs, min(4 * epochs, wanted))

@@ -8,7 +8,7 @@ ID = "smaller_model"
 KINDS = ("overfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     i = widest_dense(raw)
     if i is None:
         return None

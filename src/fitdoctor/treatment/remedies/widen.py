@@ -9,7 +9,7 @@ ID = "more_capacity"
 KINDS = ("underfitting",)
 
 
-def apply(raw: dict, finding) -> str | None:
+def apply(raw: dict, finding) -> Change | None:
     dense = hidden(raw, ("Dense",))
     if not dense:
         raw["model"].insert(output_index(raw), {"Dense": {"units": 128, "activation": "relu"}})
