@@ -26,9 +26,14 @@ from fitdoctor.i18n import _
 
 
 class Rule:
-    """What one parameter must be: `ok(value)` and the sentence `expected()` (translated when shown)."""
+    """What one parameter must be: `ok(value)` and the sentence `expected()` (translated when shown).
 
-    none_ok = False
+    Args:
+        none_ok: None is accepted too (the parameter is optional).
+    """
+
+    def __init__(self, *, none_ok: bool = False):
+        self.none_ok = none_ok
 
     def ok(self, value) -> bool:
         raise NotImplementedError
@@ -52,7 +57,8 @@ class Whole(Rule):
     """A whole number (1 and 1.0, not 1.5 or True), at least `minimum`; None when `none_ok`."""
 
     def __init__(self, minimum: int | None = None, *, none_ok: bool = False):
-        self.minimum, self.none_ok = minimum, none_ok
+        super().__init__(none_ok=none_ok)
+        self.minimum = minimum
 
     def ok(self, value) -> bool:
         return _is_whole(value) and (self.minimum is None or value >= self.minimum)
@@ -77,7 +83,8 @@ class OneOf(Rule):
     """One of the listed choices; None when `none_ok`."""
 
     def __init__(self, *choices, none_ok: bool = False):
-        self.choices, self.none_ok = choices, none_ok
+        super().__init__(none_ok=none_ok)
+        self.choices = choices
 
     def ok(self, value) -> bool:
         return value in self.choices
@@ -88,9 +95,6 @@ class OneOf(Rule):
 
 class Fractions(Rule):
     """2 or 3 numbers in (0, 1) that sum to 1 (a split's ratio); None when `none_ok`."""
-
-    def __init__(self, *, none_ok: bool = False):
-        self.none_ok = none_ok
 
     def ok(self, value) -> bool:
         try:
@@ -106,9 +110,6 @@ class Fractions(Rule):
 class Counts(Rule):
     """2 or 3 whole numbers, each at least 1 (files per class for each split); None when `none_ok`."""
 
-    def __init__(self, *, none_ok: bool = False):
-        self.none_ok = none_ok
-
     def ok(self, value) -> bool:
         try:
             values = list(value)
@@ -122,9 +123,6 @@ class Counts(Rule):
 
 class Regex(Rule):
     """A regular expression Python can compile; None when `none_ok`."""
-
-    def __init__(self, *, none_ok: bool = False):
-        self.none_ok = none_ok
 
     def ok(self, value) -> bool:
         try:
