@@ -175,3 +175,99 @@ def test_tar_members_that_collide(tmp_path):
         "nothing was written."
     )
     assert not (tmp_path / "dest").exists()
+
+
+def test_a_read_only_destination_is_one_line_not_an_internal_error(tmp_path, monkeypatch, capsys):
+    import errno
+    from pathlib import Path
+
+    from fitdoctor.cli import main
+    from tests.conftest import make_class_folder
+
+    src = make_class_folder(tmp_path / "src", {"cat": 4, "dog": 4})
+    real_mkdir = Path.mkdir
+
+    def read_only(self, *args, **kwargs):
+        if "dst" in self.parts:
+            raise PermissionError(errno.EACCES, "Permission denied", str(self))
+        return real_mkdir(self, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", read_only)
+    assert main(["data", "split", str(src), str(tmp_path / "dst"), "--ratio", "0.5", "0.5"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("Error: '") and "cannot be used (Permission denied)" in err and len(err.splitlines()) == 1
+
+
+BAD_LAYER_ARGUMENT = """\
+data: {image_size: [28, 28], color_mode: grayscale, batch_size: 16}
+model:
+  - Flatten
+  - Dense: {units: 16, activation: relu, kernel_initializer: {HeNormal: {seed: notanumber}}}
+  - Dense: {units: auto, activation: softmax}
+fit: {epochs: 2}
+"""
+
+
+def test_fix_errors_name_the_spec_file_and_line_and_a_corrected_spec_reruns_into_the_same_folder(
+    tiny_split, tmp_path, monkeypatch, capsys
+):
+    """`fix` errors used to name `(<dict>)`, and after correcting the spec the run folder was stuck."""
+    from fitdoctor.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "spec.yaml").write_text(BAD_LAYER_ARGUMENT)
+    argv = ["fix", "spec.yaml", "--data", str(tiny_split), "--run", "runs/fix", "--max-rounds", "0", "--seed", "1"]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "spec.yaml line 4" in err and "<dict>" not in err and len(err.strip().splitlines()) == 1, err
+    (tmp_path / "spec.yaml").write_text(BAD_LAYER_ARGUMENT.replace("{HeNormal: {seed: notanumber}}", "HeNormal"))
+    assert main(argv) == 2 and "Pass --resume" in capsys.readouterr().err
+    assert main([*argv, "--resume"]) == 0, capsys.readouterr().err
+    assert (tmp_path / "runs" / "fix" / "final.keras").exists()
+
+
+def test_a_symlinked_class_folder_an_empty_class_and_a_one_class_folder_are_said(tmp_path, capsys):
+    """They used to be skipped or split without a word."""
+    import os
+
+    from fitdoctor.cli import main
+    from fitdoctor.data.inspect import inspect_folder
+    from tests.conftest import make_class_folder
+
+    elsewhere = make_class_folder(tmp_path / "elsewhere", {"dog": 3})
+    root = make_class_folder(tmp_path / "d", {"cat": 3, "bird": 3})
+    os.symlink(elsewhere / "dog", root / "dog")
+    (root / "fish").mkdir()
+    warnings = inspect_folder(root, use_cache=False).warnings
+    assert "'dog' is a symbolic link to a folder: skipped" in warnings[0] and len(warnings) == 2
+    assert warnings[1] == "Class folder 'fish' holds no files: that class is left out."
+    assert main(["data", "split", str(root), str(tmp_path / "s"), "--ratio", "0.5", "0.5"]) == 0
+    assert "Warning: 'dog' is a symbolic link" in capsys.readouterr().err
+    one = make_class_folder(tmp_path / "one", {"cat": 3})
+    assert inspect_folder(one, use_cache=False).warnings == [
+        "Only one class ('cat'): a classifier needs at least 2 class folders."
+    ]
+
+
+def test_an_unreadable_sub_folder_is_said_not_skipped_silently(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from fitdoctor.data.inspect import inspect_folder
+    from tests.conftest import make_class_folder
+
+    root = make_class_folder(tmp_path / "d", {"cat": 3, "dog": 3})
+    (root / "cat" / "private").mkdir()
+    real_walk = os.walk
+
+    def walk(top, *args, onerror=None, **kwargs):
+        for here, dirs, files in real_walk(top, *args, **kwargs):
+            if here.endswith("private"):
+                onerror(PermissionError(errno.EACCES, "Permission denied", here))
+                continue
+            yield here, dirs, files
+
+    monkeypatch.setattr(os, "walk", walk)
+    warnings = inspect_folder(root, use_cache=False).warnings
+    assert warnings == ["'cat/private' cannot be read (Permission denied): its files are left out. "
+                        "Fix its permissions and run again."]  # fmt: skip

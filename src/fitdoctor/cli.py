@@ -256,11 +256,11 @@ def data_clean(folder: str, qdir: str, restore: bool, dry_run: bool, no_cache: b
 @data.command("pack", help=_("Pack FOLDER into ARCHIVE (.zip, .tar.gz, .tar.xz by extension)."))
 @click.argument("folder", type=click.Path(path_type=str))
 @click.argument("archive", type=click.Path(path_type=str))
-@click.option("--overwrite", is_flag=True, help=_("Replace ARCHIVE if it exists."))
-def data_pack(folder: str, archive: str, overwrite: bool) -> None:
+@click.option("--force", "--overwrite", "force", is_flag=True, help=_("Replace ARCHIVE if it exists."))
+def data_pack(folder: str, archive: str, force: bool) -> None:
     from fitdoctor.data.archive import pack
 
-    path = pack(folder, archive, overwrite=overwrite)
+    path = pack(folder, archive, force=force)
     click.echo(_("Wrote {path} ({size} bytes).", path=path, size=path.stat().st_size))
 
 
@@ -487,6 +487,17 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:
         if debug:
             traceback.print_exc()
+        if isinstance(exc, OSError) and exc.filename:  # the user's disk: read-only, full, gone
+            click.echo(
+                _(
+                    "Error: '{path}' cannot be used ({reason}). Check that the folder exists, is writable and has "
+                    "free space; nothing else was changed.",
+                    path=exc.filename,
+                    reason=exc.strerror or type(exc).__name__,
+                ),
+                err=True,
+            )
+            return 2
         click.echo(
             _("Internal error: {name}: {exc} (run with --debug for the traceback)", name=type(exc).__name__, exc=exc),
             err=True,

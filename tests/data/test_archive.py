@@ -8,7 +8,7 @@ import pytest
 
 from fitdoctor.data.archive import pack, unpack
 from fitdoctor.errors import UserError
-from tests.conftest import make_class_folder, tree_hashes
+from tests.conftest import make_class_folder, make_png, tree_hashes
 
 
 def _tar(path, entries):
@@ -44,7 +44,7 @@ def test_pack_unpack_round_trip(tmp_path, ext):
 def test_pack_never_overwrites(tmp_path):
     src = make_class_folder(tmp_path / "src", {"a": 1})
     (tmp_path / "x.zip").write_text("mine")
-    with pytest.raises(UserError, match=r"Archive '.*x\.zip' already exists\. Pass a new name, or --overwrite"):
+    with pytest.raises(UserError, match=r"Archive '.*x\.zip' already exists\. Pass a new name, or --force"):
         pack(src, tmp_path / "x.zip")
     assert (tmp_path / "x.zip").read_text() == "mine"
 
@@ -149,3 +149,23 @@ def test_damaged_archive(tmp_path):
     with pytest.raises(UserError, match=r"is (damaged|not a zip or tar archive)"):
         unpack(archive, tmp_path / "dest")
     assert not (tmp_path / "dest").exists()
+
+
+def test_pack_stores_the_image_a_symlink_leads_to_so_unpack_gets_it(tmp_path):
+    """A symlink to an image outside the folder used to be stored as a link: no image, and unpack refused it."""
+    outside = make_png(tmp_path / "elsewhere" / "photo.png", seed=3)
+    root = make_class_folder(tmp_path / "d", {"cat": 2})
+    os.symlink(outside, root / "cat" / "linked.png")
+    for ext in (".zip", ".tar.gz"):
+        archive = pack(root, tmp_path / f"d{ext}")
+        out = unpack(archive, tmp_path / f"out{ext}")
+        assert (out / "cat" / "linked.png").read_bytes() == outside.read_bytes()
+        assert not (out / "cat" / "linked.png").is_symlink()
+
+
+def test_pack_names_a_link_that_leads_nowhere(tmp_path):
+    root = make_class_folder(tmp_path / "d", {"cat": 2})
+    os.symlink(tmp_path / "gone.png", root / "cat" / "broken.png")
+    with pytest.raises(UserError, match=r"broken.png' is a link that leads nowhere"):
+        pack(root, tmp_path / "d.zip")
+    assert not (tmp_path / "d.zip").exists()

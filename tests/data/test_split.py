@@ -289,3 +289,34 @@ def test_the_split_saves_what_inspect_found_for_the_report(tmp_path, class_folde
     assert saved["files"] == sum(1 for p in class_folder.rglob("*") if p.is_file())
     assert ["cat/000.png", "cat/copy.png"] in saved["duplicates"] and saved["leakage"] == []
     assert saved_inspection(class_folder) is None  # a folder fitdoctor did not split
+
+
+def test_chown_gives_the_manifest_and_the_split_state_to_the_owner_too(tmp_path, class_folder):
+    import pwd
+
+    if os.getuid() != 0:
+        pytest.skip("only root can give files to another user")
+    nobody = pwd.getpwnam("nobody")
+    dst = tmp_path / "dst"
+    split_folder(class_folder, dst, ratio=(0.8, 0.2), chown="nobody:")
+    for path in (dst / "manifest.csv", dst / ".fitdoctor", dst / ".fitdoctor" / "split-plan.json", dst / "train"):
+        assert path.stat().st_uid == nobody.pw_uid, path
+
+
+def test_hardlink_across_two_disks_is_refused_before_anything_is_written(tmp_path, class_folder, monkeypatch):
+    """Was "Internal error" half-way, and the rerun in copy mode was then refused."""
+    real_stat = os.stat
+    src_dev = real_stat(class_folder).st_dev
+
+    def two_disks(path, *args, **kwargs):
+        st = real_stat(path, *args, **kwargs)
+        if str(path).startswith(str(tmp_path / "other")) or str(path) == str(tmp_path):
+            return os.stat_result((st.st_mode, st.st_ino, src_dev + 1, *tuple(st)[3:]))
+        return st
+
+    monkeypatch.setattr(os, "stat", two_disks)
+    with pytest.raises(UserError, match=r"--mode hardlink needs SRC and DST on one file system"):
+        split_folder(class_folder, tmp_path / "other" / "dst", ratio=(0.8, 0.2), mode="hardlink")
+    monkeypatch.undo()
+    assert not (tmp_path / "other" / "dst").exists()
+    split_folder(class_folder, tmp_path / "other" / "dst", ratio=(0.8, 0.2), mode="copy")  # the rerun in copy mode

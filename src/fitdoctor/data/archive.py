@@ -45,7 +45,7 @@ class Member:
 
 
 def archive_format(path: str | os.PathLike) -> str:
-    """The `shutil.make_archive` format name for an archive path, from its extension.
+    """The format of an archive path ("zip", "gztar", "xztar" or "tar"), from its extension.
 
     Example:
         >>> archive_format("digits.tar.gz")
@@ -60,8 +60,38 @@ def archive_format(path: str | os.PathLike) -> str:
     )
 
 
-def pack(folder: str | os.PathLike, archive: str | os.PathLike, *, overwrite: bool = False) -> Path:
+def _files_to_pack(folder: Path) -> list[tuple[Path, str]]:
+    """(file to read, name in the archive) for every file under `folder`, links followed.
+
+    A link to an image outside the folder is packed as the image itself (an archive of links
+    would hold no images, and `unpack` refuses links that leave it); a link that leads nowhere,
+    or a folder link that loops, is a one-line error naming it.
+    """
+    out, seen = [], set()
+    for here, dirs, files in os.walk(folder, followlinks=True):
+        real = os.path.realpath(here)
+        if real in seen:
+            raise UserError(_("'{path}' links back to a folder above it; refused. Remove the link.", path=here))
+        seen.add(real)
+        dirs.sort()
+        for name in sorted(files):
+            path = Path(here) / name
+            if not path.exists():
+                raise UserError(_("'{path}' is a link that leads nowhere. Remove it, then pack again.", path=path))
+            if path.is_file():
+                out.append((path, path.relative_to(folder).as_posix()))
+    return out
+
+
+def pack(folder: str | os.PathLike, archive: str | os.PathLike, *, force: bool = False) -> Path:
     """Pack a folder into a zip or tar archive (by extension), written atomically.
+
+    Links are followed: the archive holds the files they lead to, under the links' names.
+
+    Args:
+        folder: The folder to pack.
+        archive: The archive to write (.zip, .tar.gz, .tgz, .tar.xz or .tar).
+        force: Replace an existing archive (never one inside the folder it packs).
 
     Example:
         >>> import tempfile, pathlib
@@ -73,17 +103,27 @@ def pack(folder: str | os.PathLike, archive: str | os.PathLike, *, overwrite: bo
     fmt = archive_format(archive)
     if not folder.is_dir():
         raise UserError(_("Folder '{folder}' does not exist. Pass the folder to pack.", folder=folder))
-    if archive.exists() and not overwrite:
+    if archive.exists() and not force:
         raise UserError(
-            _("Archive '{archive}' already exists. Pass a new name, or --overwrite to replace it.", archive=archive)
+            _("Archive '{archive}' already exists. Pass a new name, or --force to replace it.", archive=archive)
         )
     if archive.resolve().is_relative_to(folder.resolve()):
         raise UserError(
             _("Archive '{archive}' would be inside the folder it packs. Write it elsewhere.", archive=archive)
         )
+    files = _files_to_pack(folder)
     archive.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=archive.parent, prefix=".pack-") as tmp:
-        made = shutil.make_archive(os.path.join(tmp, "archive"), fmt, root_dir=folder)
+        made = os.path.join(tmp, "archive")
+        if fmt == "zip":
+            with zipfile.ZipFile(made, "w", zipfile.ZIP_DEFLATED) as zf:
+                for path, name in files:
+                    zf.write(path, name)
+        else:
+            mode = {"gztar": "w:gz", "xztar": "w:xz", "tar": "w"}[fmt]
+            with tarfile.open(made, mode, dereference=True) as tf:
+                for path, name in files:
+                    tf.add(path, name, recursive=False)
         with open(made, "rb") as f:
             os.fsync(f.fileno())
         os.replace(made, archive)

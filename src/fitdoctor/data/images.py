@@ -308,27 +308,70 @@ def is_candidate(name: str) -> bool:
     return not name.startswith(".") and name not in IGNORED_NAMES
 
 
-def list_class_files(root: str | os.PathLike) -> dict[str, list[str]]:
+# What listing a dataset folder can leave out, said to the user (keys of `Scan.notes`).
+NOTES = {
+    "folder_link": N_(
+        "'{path}' is a symbolic link to a folder: skipped (fitdoctor reads only what is inside the folder). Copy the "
+        "folder in, or pass its target."
+    ),
+    "unreadable": N_("'{path}' cannot be read ({reason}): its files are left out. Fix its permissions and run again."),
+    "empty_class": N_("Class folder '{path}' holds no files: that class is left out."),
+    "one_class": N_("Only one class ('{label}'): a classifier needs at least 2 class folders."),
+}
+
+
+def note_text(note: dict) -> str:
+    """A listing note (`{"key", "values"}`) in the current language.
+
+    Example:
+        >>> note_text({"key": "empty_class", "values": {"path": "cat"}})
+        "Class folder 'cat' holds no files: that class is left out."
+    """
+    from fitdoctor.i18n import _
+
+    return _(NOTES[note["key"]], **note["values"])
+
+
+def list_class_files(root: str | os.PathLike, notes: list | None = None) -> dict[str, list[str]]:
     """Map each class folder under `root` to its files (relative paths, sorted).
 
-    Files may sit at any depth below the class folder. Hidden files are skipped.
+    Files may sit at any depth below the class folder. Hidden files are skipped. What is left
+    out and why (a linked class folder, an unreadable sub-folder, an empty class) is appended
+    to `notes` when given.
 
     Example:
         >>> list_class_files("/nonexistent")
         {}
     """
     root = Path(root)
+    notes = [] if notes is None else notes
     classes: dict[str, list[str]] = {}
     if not root.is_dir():
         return classes
+
+    def unreadable(error: OSError) -> None:
+        path = os.path.relpath(error.filename, root).replace(os.sep, "/") if error.filename else str(root)
+        notes.append({"key": "unreadable", "values": {"path": path, "reason": error.strerror or str(error)}})
+
     for entry in sorted(os.scandir(root), key=lambda e: e.name):
-        if not entry.is_dir(follow_symlinks=False) or not is_candidate(entry.name):
+        if not is_candidate(entry.name):
+            continue
+        if entry.is_symlink() and entry.is_dir():
+            notes.append({"key": "folder_link", "values": {"path": entry.name}})
+            continue
+        if not entry.is_dir(follow_symlinks=False):
             continue
         files = []
-        for dirpath, dirnames, filenames in os.walk(entry.path):
+        for dirpath, dirnames, filenames in os.walk(entry.path, onerror=unreadable):
+            for d in dirnames:
+                if is_candidate(d) and os.path.islink(os.path.join(dirpath, d)):
+                    link = os.path.relpath(os.path.join(dirpath, d), root).replace(os.sep, "/")
+                    notes.append({"key": "folder_link", "values": {"path": link}})
             dirnames[:] = sorted(d for d in dirnames if is_candidate(d))
             rel_dir = os.path.relpath(dirpath, root).replace(os.sep, "/")
             files.extend(f"{rel_dir}/{n}" for n in filenames if is_candidate(n))
+        if not files:
+            notes.append({"key": "empty_class", "values": {"path": entry.name}})
         classes[entry.name] = sorted(files)
     return classes
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from fitdoctor.data.duplicates import scan_groups
-from fitdoctor.data.images import IMBALANCE_RATIO
+from fitdoctor.data.images import IMBALANCE_RATIO, note_text
 from fitdoctor.data.scan import Scan, scan
 from fitdoctor.i18n import N_, _
 
@@ -154,7 +154,7 @@ def analyse(s: Scan) -> Inspection:
             if len(split_names) > 1:
                 leakage.append({"paths": paths, "splits": split_names, "kind": kind})
     counts = [c for c in classes.values() if c]
-    warnings = []
+    warnings = [note_text(note) for note in s.notes]
     imbalance = round(max(counts) / min(counts), 2) if counts else None
     if imbalance and imbalance >= IMBALANCE_RATIO:
         warnings.append(

@@ -37,11 +37,13 @@ class Scan:
         root: The scanned folder.
         splits: The split names when the folder is already split, else [].
         files: One `ScannedFile` per file, sorted by path.
+        notes: What the listing left out and why (`images.NOTES` keys with their values).
     """
 
     root: Path
     splits: list[str]
     files: list[ScannedFile] = field(default_factory=list)
+    notes: list[dict] = field(default_factory=list)
 
     @property
     def usable(self) -> list[ScannedFile]:
@@ -79,8 +81,11 @@ def _decode_all(
     return out
 
 
-def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, str, str | None]]]:
-    """List (relative path, class, split) for every file under a dataset folder."""
+def list_dataset(
+    root: str | os.PathLike, notes: list | None = None
+) -> tuple[list[str], list[tuple[str, str, str | None]]]:
+    """List (relative path, class, split) for every file under a dataset folder; what is left out goes to `notes`."""
+    notes = [] if notes is None else notes
     root = Path(root)
     if not root.exists():
         raise UserError(_("Folder '{root}' does not exist. Pass the folder that holds your class folders.", root=root))
@@ -90,10 +95,10 @@ def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, st
     entries: list[tuple[str, str, str | None]] = []
     if splits:
         for split in splits:
-            for label, rels in list_class_files(root / split).items():
+            for label, rels in list_class_files(root / split, notes).items():
                 entries.extend((f"{split}/{rel}", label, split) for rel in rels)
     else:
-        for label, rels in list_class_files(root).items():
+        for label, rels in list_class_files(root, notes).items():
             entries.extend((rel, label, None) for rel in rels)
     if not entries:
         raise UserError(
@@ -102,6 +107,9 @@ def list_dataset(root: str | os.PathLike) -> tuple[list[str], list[tuple[str, st
                 root=root,
             )
         )
+    labels = sorted({label for _rel, label, _split in entries})
+    if len(labels) == 1:
+        notes.append({"key": "one_class", "values": {"label": labels[0]}})
     return splits, entries
 
 
@@ -125,7 +133,8 @@ def scan(
     from fitdoctor.data import scan_cache
 
     root = Path(root)
-    splits, entries = list_dataset(root)
+    notes: list[dict] = []
+    splits, entries = list_dataset(root, notes)
     rels = [e[0] for e in entries]
     cached = scan_cache.enabled(use_cache)
     remembered = scan_cache.load(root) if cached else {}
@@ -134,7 +143,7 @@ def scan(
     if progress and sys.stderr.isatty() and todo:
         import click
 
-        with click.progressbar(length=len(todo), label="Decoding", file=sys.stderr) as bar:
+        with click.progressbar(length=len(todo), label=_("Decoding"), file=sys.stderr) as bar:
             decoded = _decode_all(str(root), todo, workers, bar.update)
     else:
         decoded = _decode_all(str(root), todo, workers, None)
@@ -143,6 +152,6 @@ def scan(
         records[i] = record
     if cached and (todo or len(remembered) != len(rels)):
         scan_cache.save(root, records)
-    result = Scan(root=root, splits=splits)
-    result.files = [ScannedFile(rec, label, split) for rec, (_, label, split) in zip(records, entries, strict=True)]
+    result = Scan(root=root, splits=splits, notes=notes)
+    result.files = [ScannedFile(rec, label, split) for rec, (_rel, label, split) in zip(records, entries, strict=True)]
     return result

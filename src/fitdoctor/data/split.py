@@ -21,8 +21,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from fitdoctor.data.images import note_text
 from fitdoctor.data.scan import scan
-from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, make_plan
+from fitdoctor.data.split_plan import MANIFEST_COLUMNS, Op, Plan, check_one_of, make_plan
 from fitdoctor.errors import UserError, param_error
 from fitdoctor.fsio import (
     LOCK_NAME,
@@ -64,9 +65,19 @@ def parse_owner(spec: str | None) -> tuple[str | None, str | None]:
 
 
 def _free_space_check(src: Path, dst: Path, plan: Plan, mode: str) -> None:
+    """Refuse, before anything is written, a split the destination cannot take (space, a hard link across disks)."""
     anchor = dst
     while not anchor.exists():
         anchor = anchor.parent
+    if mode == "hardlink" and os.stat(src).st_dev != os.stat(anchor).st_dev:
+        raise UserError(
+            _(
+                "--mode hardlink needs SRC and DST on one file system, and '{src}' and '{dst}' are on two. Use "
+                "--mode copy or --mode symlink; nothing was written.",
+                src=src,
+                dst=dst,
+            )
+        )
     needed = sum(op.bytes for op in plan.ops)
     if mode in ("hardlink", "symlink"):
         needed = 0
@@ -161,11 +172,11 @@ def _clear_temp_files(dst: Path) -> None:
             path.unlink()
 
 
-def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op], symlinks: bool) -> None:
+def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op]) -> None:
+    """Give every file and folder the split wrote (links themselves, not their targets) to `--chown`'s owner."""
     user, group = owner
     if not (user or group):
         return
-    chown = os.lchown if symlinks else os.chown
     import grp
     import pwd
 
@@ -173,8 +184,10 @@ def _chown_tree(dst: Path, owner: tuple[str | None, str | None], ops: list[Op], 
     gid = grp.getgrnam(group).gr_gid if group else -1
     paths = {dst / op.dest for op in ops}
     paths |= {p.parent for p in paths} | {dst / s for s in {op.split for op in ops}} | {dst}
+    own = [dst / "manifest.csv", dst / "left_out.csv", dst / STATE_DIR, *(dst / STATE_DIR).glob("*")]
+    paths |= {p for p in own if p.exists()}  # the manifest and the split's own state belong to the owner too
     for p in sorted(paths):
-        chown(p, uid, gid)
+        os.lchown(p, uid, gid) if p.is_symlink() else os.chown(p, uid, gid)
 
 
 def _write_manifest(dst: Path, plan: Plan) -> None:
@@ -240,6 +253,7 @@ def split_folder(
     """
     say = echo or (lambda _msg: None)
     src, dst = Path(src), Path(dst)
+    check_one_of(ratio, fixed)
     ratio = tuple(float(r) for r in ratio) if ratio is not None else None
     fixed = tuple(int(v) for v in fixed) if fixed is not None else None
     owner = parse_owner(chown)
@@ -279,6 +293,8 @@ def split_folder(
                     splits=", ".join(s.splits),
                 )
             )
+        for note in s.notes:  # what the split leaves out besides unusable files, said before anything moves
+            say(_("Warning: {warning}", warning=note_text(note)))
         plan = make_plan(s, ratio=ratio, fixed=fixed, seed=seed, min_per_class=min_per_class, group_by=group_by)
         if dry_run:
             return plan
@@ -305,9 +321,9 @@ def split_folder(
                 compact=True,
             )
         _execute(plan, src, dst, mode, progress)
-        _chown_tree(dst, owner, plan.ops, symlinks=mode == "symlink")
         _write_manifest(dst, plan)
         write_json(state / DONE_FILE, {"files": len(plan.ops), "left_out": len(plan.left_out)})
+        _chown_tree(dst, owner, plan.ops)
     fsync_path(dst)
     return plan
 

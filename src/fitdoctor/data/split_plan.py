@@ -109,6 +109,12 @@ def _groups(s: Scan, idx: list[int], group_by: str | None) -> list[list[int]]:
     return uf.groups()
 
 
+def check_one_of(ratio, fixed) -> None:
+    """A split takes a ratio or fixed counts: exactly one."""
+    if (ratio is None) == (fixed is None):
+        raise UserError(_("Pass exactly one of --ratio or --fixed to split."))
+
+
 @validate_params(SPLIT, where="split")
 def make_plan(
     s: Scan,
@@ -129,8 +135,7 @@ def make_plan(
         min_per_class: Files of each class that every split must get, default 1.
         group_by: Regex on the file name; files with the same match (group 1 if any) stay together.
     """
-    if (ratio is None) == (fixed is None):
-        raise UserError(_("Pass exactly one of --ratio or --fixed to split."))
+    check_one_of(ratio, fixed)
     ratio = tuple(float(r) for r in ratio) if ratio is not None else None
     fixed = tuple(int(v) for v in fixed) if fixed is not None else None
     splits = SPLIT_NAMES[: len(ratio or fixed)]

@@ -144,27 +144,37 @@ def fix(
     budget = budget_epochs or 4 * int(base.raw["fit"]["epochs"])
     run, data = RunDir(run_dir), Path(data)
     with exclusive(run.path, "fix"):  # one writer per run directory
-        record = _open_record(run, resume)
+        record = _open_record(run, resume, base)
         record.run_dir, record.lang = str(run.path), language
         if record.after:
             say(_("'{path}' already holds a finished treatment; nothing to do.", language, path=run.path))
             return record
         loop = _Loop(record, run, budget, max_rounds, say, language)
-        loop.train_rounds(base.raw, data, trainer, seed=seed, echo_rounds=echo is not None)
+        loop.train_rounds(base, data, trainer, seed=seed, echo_rounds=echo is not None)
         return _finish(record, run, data, evaluate, language, say)
 
 
-def _open_record(run: RunDir, resume: bool) -> Treatment:
-    if run.path.exists() and any(p.name != LOCK_NAME for p in run.path.iterdir()):
-        if not resume:
-            raise UserError(
-                _(
-                    "Run directory '{path}' is not empty. Pass --resume to continue it, or a new --run folder.",
-                    path=run.path,
-                )
+def _open_record(run: RunDir, resume: bool, base: Spec) -> Treatment:
+    """The treatment so far (resume), or a new one.
+
+    A spec corrected after round 0 failed before its first epoch (a layer argument Keras
+    refused, say) is taken on resume: round 0 starts again with it.
+    """
+    if not (run.path.exists() and any(p.name != LOCK_NAME for p in run.path.iterdir())):
+        return Treatment()
+    if not resume:
+        raise UserError(
+            _(
+                "Run directory '{path}' is not empty. Pass --resume to continue it (a corrected spec is taken when no "
+                "epoch was trained yet), or a new --run folder.",
+                path=run.path,
             )
-        return _load(run)
-    return Treatment()
+        )
+    record = _load(run)
+    if len(record.rounds) == 1 and not record.rounds[0].get("finished") and run.round(0).state() is None:
+        epochs = record.rounds[0]["spec"]["fit"]["epochs"]
+        record.rounds[0]["spec"] = {**base.raw, "fit": {**base.raw["fit"], "epochs": epochs}}
+    return record
 
 
 class _Loop:
@@ -242,13 +252,21 @@ class _Loop:
             return "no_remedy", [], None
         return "", applied, new_raw
 
-    def train_rounds(self, base: dict, data: Path, trainer, *, seed, echo_rounds: bool) -> None:
-        """Train round after round (an interrupted one first) until `next_round` says stop."""
-        current = self.next_round(base)
+    def train_rounds(self, base: Spec, data: Path, trainer, *, seed, echo_rounds: bool) -> None:
+        """Train round after round (an interrupted one first) until `next_round` says stop.
+
+        Errors name the spec file: round 0 with its lines, later rounds as "SPEC, round k".
+        """
+        current = self.next_round(base.raw)
         while current is not None:
-            round_dir = self.run.round(current["round"]).path
+            k = current["round"]
+            round_dir = self.run.round(k).path
+            if k == 0:  # the spec as given (its epochs capped by the budget): its file and lines
+                spec = Spec(current["spec"], base.source, base.lines)
+            else:
+                spec = Spec(current["spec"], _("{source}, round {k}", source=base.source, k=k))
             result = trainer(
-                Spec(current["spec"]),
+                spec,
                 data,
                 round_dir,
                 seed=seed,
@@ -257,7 +275,7 @@ class _Loop:
                 echo=(lambda line: self.say(f"  {line}")) if echo_rounds else None,
             )
             self.finish_round(current, result)
-            current = self.next_round(base)
+            current = self.next_round(base.raw)
 
     def finish_round(self, current: dict, result) -> None:
         d = result.diagnosis
