@@ -136,6 +136,8 @@ def main() -> int:
             for seed in seeds:
                 key = f"{name}/seed{seed}"
                 start = time.perf_counter()
+                from fitdoctor.treatment.change import render
+
                 record = fix(spec, tmp / "split", tmp / f"{name}_{seed}", seed=seed, echo=None)
                 used = sum(r["epochs"] for r in record.rounds)
                 row = {
@@ -143,7 +145,7 @@ def main() -> int:
                     "after": record.after["test"]["accuracy"],
                     "rounds": [r["verdict"] for r in record.rounds],
                     "chosen_round": record.chosen_round,
-                    "remedies": [[x["change"] for x in r["remedies"]] for r in record.rounds],
+                    "remedies": [[render(x["change"], "en") for x in r["remedies"]] for r in record.rounds],
                     "epochs": used,
                     "seconds": round(time.perf_counter() - start, 1),
                 }
