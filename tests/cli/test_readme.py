@@ -47,3 +47,21 @@ def test_every_example_runs(tmp_path):
             pytest.fail(f"README example failed ({lang}):\n{body}\n--- stderr ---\n{proc.stderr[-3000:]}")
     assert (tmp_path / "runs" / "first" / "report.html").exists()
     assert (tmp_path / "runs" / "fixed" / "report.pt.html").exists()
+
+
+def test_the_diagnose_output_shown_in_each_readme_is_what_it_prints(tmp_path):
+    """The README once showed numbers the code no longer printed: the text block after a diagnose example is checked."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    checked = 0
+    for name in ("README.md", "README.pt-BR.md"):
+        text = (ROOT / name).read_text(encoding="utf-8")
+        for body, shown in re.findall(
+            r"```bash\n((?:[^`]*\n)?fitdoctor diagnose [^\n]*\n)```\n\n```text\n(.*?)```", text, re.S
+        ):
+            proc = subprocess.run(
+                ["bash", "-euo", "pipefail", "-c", body], cwd=tmp_path, env=env, capture_output=True, text=True
+            )
+            assert proc.returncode == 0, proc.stderr[-2000:]
+            assert proc.stdout.strip() == shown.strip(), f"{name}: the README shows other output than it prints"
+            checked += 1
+    assert checked >= 1

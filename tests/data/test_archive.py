@@ -169,3 +169,20 @@ def test_pack_names_a_link_that_leads_nowhere(tmp_path):
     with pytest.raises(UserError, match=r"broken.png' is a link that leads nowhere"):
         pack(root, tmp_path / "d.zip")
     assert not (tmp_path / "d.zip").exists()
+
+
+def test_an_archive_pythons_zipfile_cannot_extract_is_one_line(tmp_path):
+    """A deflate64 zip (Windows Explorer writes them for big folders) was "Internal error: NotImplementedError"."""
+    import struct
+
+    plain = tmp_path / "a.zip"
+    with zipfile.ZipFile(plain, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("cat/1.png", b"x" * 1000)
+    data = bytearray(plain.read_bytes())
+    for signature, offset in ((b"PK\x03\x04", 8), (b"PK\x01\x02", 10)):  # the method, in both headers
+        at = data.find(signature) + offset
+        data[at : at + 2] = struct.pack("<H", 9)
+    (tmp_path / "deflate64.zip").write_bytes(data)
+    with pytest.raises(UserError, match=r"uses a compression Python cannot read .*nothing was written"):
+        unpack(tmp_path / "deflate64.zip", tmp_path / "out")
+    assert not (tmp_path / "out").exists() and sorted(p.name for p in tmp_path.iterdir()) == ["a.zip", "deflate64.zip"]

@@ -404,6 +404,16 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
         if dest.exists():
             dest.rmdir()
         os.rename(tmp, dest)
+    except NotImplementedError as exc:  # zipfile reads deflate, bzip2 and lzma; not deflate64 or others
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise UserError(
+            _(
+                "Archive '{archive}' uses a compression Python cannot read ({exc}); nothing was written. Repack it "
+                "as a standard zip (deflate) or tar.gz.",
+                archive=archive,
+                exc=exc,
+            )
+        ) from None
     except (zipfile.BadZipFile, tarfile.TarError, EOFError, zlib.error, lzma.LZMAError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)  # our own temp folder, never the user's DEST
         raise UserError(
