@@ -140,7 +140,7 @@ def resolve_lang(lang: str | None = None) -> str:
         if lang not in LANGS:
             from fitdoctor.errors import param_error
 
-            raise param_error("lang", "fitdoctor", N_("one of en, pt"), lang)
+            raise param_error("lang", "fitdoctor", _("one of en, pt"), lang)
         return LANGS[lang]
     if _chosen:
         return _chosen

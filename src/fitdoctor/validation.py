@@ -22,7 +22,7 @@ import numbers
 import re
 
 from fitdoctor.errors import param_error
-from fitdoctor.i18n import _
+from fitdoctor.i18n import LANGS, _
 
 
 class Rule:
@@ -135,7 +135,7 @@ class Regex(Rule):
         return _("a valid regular expression")
 
 
-LANG = OneOf("en", "pt", "pt_BR", "pt-BR", none_ok=True)
+LANG = OneOf(*LANGS, none_ok=True)
 SEED = Whole(none_ok=True)
 MODES = ("copy", "move", "hardlink", "symlink")
 SPLIT = {

@@ -144,7 +144,7 @@ def fix(
     budget = budget_epochs or 4 * int(base.raw["fit"]["epochs"])
     run, data = RunDir(run_dir), Path(data)
     with exclusive(run.path, "fix"):  # one writer per run directory
-        record = _open_record(run, resume, base)
+        record = _open_record(run, resume, base, budget)
         record.run_dir, record.lang = str(run.path), language
         if record.after:
             say(_("'{path}' already holds a finished treatment; nothing to do.", language, path=run.path))
@@ -154,7 +154,7 @@ def fix(
         return _finish(record, run, data, evaluate, language, say)
 
 
-def _open_record(run: RunDir, resume: bool, base: Spec) -> Treatment:
+def _open_record(run: RunDir, resume: bool, base: Spec, budget: int) -> Treatment:
     """The treatment so far (resume), or a new one.
 
     A spec corrected after round 0 failed before its first epoch (a layer argument Keras
@@ -172,7 +172,7 @@ def _open_record(run: RunDir, resume: bool, base: Spec) -> Treatment:
         )
     record = _load(run)
     if len(record.rounds) == 1 and not record.rounds[0].get("finished") and run.round(0).state() is None:
-        epochs = record.rounds[0]["spec"]["fit"]["epochs"]
+        epochs = min(int(base.raw["fit"]["epochs"]), budget)
         record.rounds[0]["spec"] = {**base.raw, "fit": {**base.raw["fit"], "epochs": epochs}}
     return record
 
