@@ -158,19 +158,21 @@ def near_groups(
     return [g for g in uf.groups() if len(g) > 1 and len({sha[i] for i in g}) > 1]
 
 
-def scan_groups(s, idx: list[int]) -> tuple[list[list[int]], list[list[int]]]:
-    """Exact and near-duplicate groups among files `idx` of a scan (positions in `idx`).
+def scan_groups(s) -> tuple[list[list[int]], list[list[int]]]:
+    """Exact and near-duplicate groups among the usable files of a scan (positions among them).
 
     The one way fitdoctor groups duplicates: `data inspect` reports these groups and
-    `data split` keeps each group in one split.
+    `data split` keeps each group in one split. Computed once per scan (a split that also
+    saves its inspection does not group twice).
 
     Args:
         s: A finished `fitdoctor.data.scan.Scan`.
-        idx: Indices of its usable files.
     """
+    if s.groups is not None:
+        return s.groups
     from fitdoctor.data.images import thumbnail_file
 
-    recs = [s.files[i].record for i in idx]
+    recs = [f.record for f in s.usable]
     exact = exact_groups([r.sha256 for r in recs])
     near = near_groups(
         [r.dhash for r in recs],
@@ -178,4 +180,5 @@ def scan_groups(s, idx: list[int]) -> tuple[list[list[int]], list[list[int]]]:
         [r.vhash for r in recs],
         lambda i: thumbnail_file(s.root, recs[i].path),
     )
-    return exact, near
+    s.groups = (exact, near)
+    return s.groups

@@ -136,7 +136,7 @@ def analyse(s: Scan) -> Inspection:
     """Build the inspection from a finished scan (no file is read again)."""
     usable = [i for i, f in enumerate(s.files) if f.record.problem is None]
     recs = [s.files[i].record for i in usable]
-    exact, near = scan_groups(s, usable)
+    exact, near = scan_groups(s)
     classes = Counter(f.label for f in s.files if f.record.problem is None)
     splits: dict[str, dict[str, int]] = {}
     for f in s.files:

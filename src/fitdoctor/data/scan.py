@@ -44,6 +44,7 @@ class Scan:
     splits: list[str]
     files: list[ScannedFile] = field(default_factory=list)
     notes: list[dict] = field(default_factory=list)
+    groups: tuple | None = None  # exact and near-duplicate groups, filled once by `duplicates.scan_groups`
 
     @property
     def usable(self) -> list[ScannedFile]:

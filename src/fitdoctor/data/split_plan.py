@@ -94,7 +94,7 @@ def ratio_targets(n: int, ratio: tuple[float, ...], minimum: int, label: str) ->
 def _groups(s: Scan, idx: list[int], group_by: str | None) -> list[list[int]]:
     recs = [s.files[i].record for i in idx]
     uf = UnionFind(len(idx))
-    exact, near = scan_groups(s, idx)
+    exact, near = scan_groups(s)  # idx: the usable files, as the groups count them
     for g in exact + near:
         for member in g[1:]:
             uf.union(g[0], member)
