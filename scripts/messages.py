@@ -3,7 +3,8 @@
     python scripts/messages.py            # the sentences pt_BR lacks, as .po entries to fill in
     python scripts/messages.py --check    # exit 1 when any is missing (the test suite does the same)
 
-A sentence is the first argument of `_()` or `N_()`: a string literal (its English text is its id).
+A sentence is the first argument of `_()` or `N_()`: a string literal (its English text is its id);
+a sentence with a plural is the two first arguments of `N_plural()` or `ngettext()`.
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ def sentences() -> dict[str, list[str]]:
             if (
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Name)
-                and node.func.id in ("_", "N_")
+                and node.func.id in ("_", "N_", "N_plural", "ngettext")
                 and node.args
-                and isinstance(node.args[0], ast.Constant)
-                and isinstance(node.args[0].value, str)
             ):
-                found.setdefault(node.args[0].value, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
+                # a plural sentence is stored as gettext stores it: singular NUL plural
+                forms = node.args[:2] if node.func.id in ("N_plural", "ngettext") else node.args[:1]
+                if not all(isinstance(a, ast.Constant) and isinstance(a.value, str) for a in forms):
+                    continue
+                key = "\0".join(a.value for a in forms)
+                found.setdefault(key, []).append(f"{path.relative_to(ROOT)}:{node.lineno}")
     return found
 
 

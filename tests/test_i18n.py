@@ -53,8 +53,13 @@ def test_portuguese_uses_the_notes_words():
 
 def test_compiled_catalog_reads_back_with_gettext():
     messages_pt = read_po(po_path("pt_BR"))
-    catalog = gettext.GNUTranslations(io.BytesIO(compile_po(messages_pt)))
-    assert all(catalog.gettext(k) == v for k, v in messages_pt.items())
+    catalog = gettext.GNUTranslations(io.BytesIO(compile_po(messages_pt, i18n.PLURAL_FORMS["pt_BR"])))
+    plain = {k: v for k, v in messages_pt.items() if "\0" not in k}
+    assert all(catalog.gettext(k) == v for k, v in plain.items())
+    plurals = {tuple(k.split("\0")): v.split("\0") for k, v in messages_pt.items() if "\0" in k}
+    assert plurals and all(
+        catalog.ngettext(s, p, 1) == forms[0] and catalog.ngettext(s, p, 3) == forms[1] for (s, p), forms in plurals.items()
+    )
 
 
 def test_language_choice_order(monkeypatch):
@@ -153,6 +158,15 @@ def test_every_command_errors_in_portuguese(argv, words, tmp_path, monkeypatch, 
     code = main([a.replace("{tmp}", str(tmp_path)) for a in argv])
     err = capsys.readouterr().err
     assert code == 2 and err.startswith("Erro: ") and words in err, err
+
+
+def test_clicks_own_usage_errors_speak_portuguese_too(monkeypatch, capsys):
+    monkeypatch.setenv("FITDOCTOR_LANG", "pt")
+    assert main(["spec", "new", "--preset", "nope"]) == 2
+    err = capsys.readouterr().err
+    assert "Uso: fitdoctor spec new" in err and "Valor inválido para '--preset': 'nope' não é um entre" in err
+    assert main(["data", "inspect", "a", "b"]) == 2
+    assert "Argumento a mais inesperado (b)" in capsys.readouterr().err
 
 
 def test_the_cli_lang_option_wins_over_the_environment(tmp_path, monkeypatch, capsys):

@@ -18,7 +18,7 @@ import click
 
 from fitdoctor.errors import UserError
 from fitdoctor.i18n import CHOICES as LANG_CHOICES
-from fitdoctor.i18n import N_, _, set_lang
+from fitdoctor.i18n import N_, N_plural, _, ngettext, set_lang
 from fitdoctor.validation import RULES, check_params
 
 MULTI_VALUE_OPTIONS = ("--ratio", "--fixed")
@@ -87,6 +87,14 @@ CLICK_MESSAGES = (
 )
 
 
+CLICK_PLURALS = (
+    N_plural('Got unexpected extra argument ({args})', 'Got unexpected extra arguments ({args})'),
+    N_plural('Option {name!r} requires an argument.', 'Option {name!r} requires {nargs} arguments.'),
+    N_plural('{value!r} is not {choice}.', '{value!r} is not one of {choices}.'),
+    N_plural('Did you mean {possibility}?', '(Did you mean one of: {possibilities}?)'),
+)
+
+
 def _speak_through_catalog() -> None:
     """Make click's own messages ("Usage:", "Missing option", ...) go through fitdoctor's catalog.
 
@@ -100,6 +108,8 @@ def _speak_through_catalog() -> None:
         module = importlib.import_module(f"click.{name}")
         if getattr(module, "_", None) is gettext.gettext:
             module._ = _
+        if getattr(module, "ngettext", None) is gettext.ngettext:
+            module.ngettext = ngettext
 
 
 def _use_lang(lang: str | None) -> None:

@@ -46,29 +46,37 @@ def po_path(lang: str) -> Path:
 def read_po(path: str | os.PathLike) -> dict[str, str]:
     """The messages of a `.po` file: msgid -> msgstr (the header entry left out).
 
-    Handles what the catalogs use: `#` comments, `msgid`/`msgstr` with continuation lines
-    and the escapes of C strings (read with `ast.literal_eval`).
+    Handles what the catalogs use: `#` comments, `msgid`/`msgstr` with continuation lines,
+    plural entries (`msgid_plural`, `msgstr[N]`: kept as gettext stores them, the forms joined
+    by NUL) and the escapes of C strings (read with `ast.literal_eval`).
     """
     messages: dict[str, str] = {}
-    field, parts, msgid = None, [], None
+    ids: list[list[str]] = []  # msgid, then msgid_plural
+    strs: list[list[str]] = []  # msgstr, or msgstr[0], msgstr[1], ...
+    current: list[str] | None = None
 
     def close():
-        if field == "msgstr" and msgid is not None:
-            messages[msgid] = "".join(parts)
+        if ids and strs:
+            messages["\0".join("".join(p) for p in ids)] = "\0".join("".join(p) for p in strs)
 
     for number, raw in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         try:
-            if line.startswith("msgid "):
+            head, _sep, rest = line.partition(" ")
+            if head == "msgid":
                 close()
-                field, parts, msgid = "msgid", [ast.literal_eval(line[6:])], None
-            elif line.startswith("msgstr "):
-                msgid = "".join(parts)
-                field, parts = "msgstr", [ast.literal_eval(line[7:])]
-            elif line.startswith('"') and field:
-                parts.append(ast.literal_eval(line))
+                ids, strs = [[ast.literal_eval(rest)]], []
+                current = ids[-1]
+            elif head == "msgid_plural":
+                ids.append([ast.literal_eval(rest)])
+                current = ids[-1]
+            elif head == "msgstr" or head.startswith("msgstr["):
+                strs.append([ast.literal_eval(rest)])
+                current = strs[-1]
+            elif line.startswith('"') and current is not None:
+                current.append(ast.literal_eval(line))
             else:
                 raise ValueError(line)
         except (ValueError, SyntaxError) as exc:
@@ -78,9 +86,13 @@ def read_po(path: str | os.PathLike) -> dict[str, str]:
     return messages
 
 
-def compile_po(messages: dict[str, str]) -> bytes:
+PLURAL_FORMS = {"en": "nplurals=2; plural=(n != 1);", "pt_BR": "nplurals=2; plural=(n > 1);"}
+
+
+def compile_po(messages: dict[str, str], plural_forms: str = PLURAL_FORMS["en"]) -> bytes:
     """The GNU `.mo` bytes of a catalog (what `msgfmt` writes; `gettext.GNUTranslations` reads it)."""
-    entries = sorted({"": "Content-Type: text/plain; charset=UTF-8\n", **messages}.items())
+    header = f"Content-Type: text/plain; charset=UTF-8\nPlural-Forms: {plural_forms}\n"
+    entries = sorted({"": header, **messages}.items())
     ids = [k.encode("utf-8") for k, _ in entries]
     strs = [v.encode("utf-8") for _, v in entries]
     n = len(entries)
@@ -107,7 +119,7 @@ def compile_catalogs() -> list[Path]:
         po = po_path(lang)
         mo = po.with_suffix(".mo")
         with atomic_open(mo, "wb") as f:
-            f.write(compile_po(read_po(po)))
+            f.write(compile_po(read_po(po), PLURAL_FORMS[lang]))
         written.append(mo)
     return written
 
@@ -120,7 +132,7 @@ def translations(lang: str) -> gettext.GNUTranslations:
     if mo.is_file() and mo.stat().st_mtime >= po.stat().st_mtime:
         with open(mo, "rb") as f:
             return gettext.GNUTranslations(f)
-    return gettext.GNUTranslations(io.BytesIO(compile_po(read_po(po))))
+    return gettext.GNUTranslations(io.BytesIO(compile_po(read_po(po), PLURAL_FORMS[lang])))
 
 
 def set_lang(lang: str | None) -> None:
@@ -166,6 +178,16 @@ def _(message: str, lang: str | None = None, **values) -> str:
 def N_(message: str) -> str:
     """Mark a sentence for the catalog without translating it yet (translated where it is shown)."""
     return message
+
+
+def ngettext(singular: str, plural: str, n: int, lang: str | None = None) -> str:
+    """The form of a sentence for a count `n` (English ids, as `gettext.ngettext`), in the current language."""
+    return translations(resolve_lang(lang)).ngettext(singular, plural, n)
+
+
+def N_plural(singular: str, plural: str) -> tuple[str, str]:
+    """Mark a sentence with a plural form for the catalog (`ngettext` translates it where it is shown)."""
+    return singular, plural
 
 
 def t(key: str, lang: str | None = None, **values) -> str:
