@@ -120,3 +120,11 @@ def test_fitdoctor_run_dirs_keep_null_as_the_nan_it_stands_for(tmp_path):
         json.dumps({"loss": [2.3, 1.0, None, None], "val_loss": [2.3, 1.1, None, None]})
     )
     assert diagnose(tmp_path, lang="en").primary.form == "nan"
+
+
+def test_a_curve_of_denormal_values_is_not_a_division_by_zero(tmp_path):
+    """Found by the slow fuzz profile: a loss of 5e-324 then gaps gave ZeroDivisionError in the zigzag measure."""
+    from fitdoctor.cli import main
+
+    (tmp_path / "h.csv").write_text("loss,val_loss\n5e-324,0.0\n,0.0\n,0.0\n,0.0\n,0.0\n,0.0\n")
+    assert main(["diagnose", str(tmp_path / "h.csv")]) == 0

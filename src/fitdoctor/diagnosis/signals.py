@@ -73,7 +73,8 @@ def oscillation(values: np.ndarray) -> float:
     travel = float(np.sum(np.abs(np.diff(half))))
     net = abs(float(half[-1] - half[0]))
     scale = float(np.median(np.abs(half))) or 1.0
-    return travel / max(net, 0.02 * scale)
+    denominator = max(net, 0.02 * scale)  # 0 only for a curve of denormal values (5e-324): nothing to compare
+    return travel / denominator if denominator > 0 else 1.0
 
 
 def epochs_to_plateau(values: np.ndarray) -> int | None:
