@@ -256,6 +256,7 @@ def _archive_case(tmp_path_factory, capsys, case) -> None:
     work = tmp_path_factory.mktemp("a")
     archive = work / f"in.{kind}"
     _make_archive(archive, kind, members, cut)
+
     def around() -> set:  # the case's folder, and the folder above it (where '../x' would land)
         return set(work.rglob("*")) | set(work.parent.iterdir())
 

@@ -58,7 +58,8 @@ def test_compiled_catalog_reads_back_with_gettext():
     assert all(catalog.gettext(k) == v for k, v in plain.items())
     plurals = {tuple(k.split("\0")): v.split("\0") for k, v in messages_pt.items() if "\0" in k}
     assert plurals and all(
-        catalog.ngettext(s, p, 1) == forms[0] and catalog.ngettext(s, p, 3) == forms[1] for (s, p), forms in plurals.items()
+        catalog.ngettext(s, p, 1) == forms[0] and catalog.ngettext(s, p, 3) == forms[1]
+        for (s, p), forms in plurals.items()
     )
 
 
