@@ -18,8 +18,8 @@ missing or older than its `.po` is compiled in memory, so a change to a `.po` fi
 Example:
     >>> t("verdict.good_fit", "pt")
     'bom ajuste'
-    >>> _("{n} file(s) could not be {verb} (listed above). Fix each, then run it again.", n=2, verb="restored")
-    '2 file(s) could not be restored (listed above). Fix each, then run it again.'
+    >>> _("Report: {path}", path="runs/a/report.html"), _("Report: {path}", "pt", path="runs/a/report.html")
+    ('Report: runs/a/report.html', 'Relatório: runs/a/report.html')
 """
 
 from __future__ import annotations
