@@ -82,3 +82,17 @@ def test_the_lock_is_released_whatever_happens(tmp_path):
     assert not (tmp_path / "x" / LOCK_NAME).exists()
     with exclusive(tmp_path / "x", "train") as lock:
         assert json.loads(lock.read_text())["pid"] == os.getpid()
+
+
+def test_an_unpack_into_a_destination_another_unpack_writes_is_refused(tmp_path, other_writer):
+    from fitdoctor.data.archive import pack, unpack
+
+    src = make_class_folder(tmp_path / "src", {"cat": 2})
+    archive = pack(src, tmp_path / "a.zip")
+    _hold(tmp_path / "dest", other_writer, "data unpack")
+    with pytest.raises(UserError, match=r"fitdoctor data unpack, process"):
+        unpack(archive, tmp_path / "dest")
+    assert sorted(p.name for p in (tmp_path / "dest").iterdir()) == [LOCK_NAME]  # nothing extracted
+    (tmp_path / "dest" / LOCK_NAME).unlink()
+    assert tree_hashes(unpack(archive, tmp_path / "dest")) == tree_hashes(src)  # once free, it unpacks
+    assert not (tmp_path / "dest" / LOCK_NAME).exists()

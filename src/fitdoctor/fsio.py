@@ -292,5 +292,6 @@ def exclusive(folder: str | os.PathLike, command: str) -> Iterator[Path]:
     try:
         yield lock
     finally:
-        with contextlib.suppress(FileNotFoundError):
-            lock.unlink()
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            if json.loads(lock.read_text(encoding="utf-8")).get("pid") == me["pid"]:  # never someone else's file
+                lock.unlink()

@@ -10,6 +10,7 @@ temp folder beside DEST, renamed into place only on success.
 
 from __future__ import annotations
 
+import contextlib
 import lzma
 import os
 import shutil
@@ -22,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from fitdoctor.errors import UserError
-from fitdoctor.fsio import current_umask
+from fitdoctor.fsio import LOCK_NAME, current_umask, exclusive
 from fitdoctor.i18n import _
 
 MAX_TOTAL_BYTES = 20 * 1024**3
@@ -390,19 +391,37 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     archive, dest = Path(archive), Path(dest)
     if not archive.is_file():
         raise UserError(_("Archive '{archive}' does not exist. Pass an existing .zip or .tar.* file.", archive=archive))
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+    _refuse_a_full(dest)
+    kind, members = _members(archive)
+    validate(archive, members)
+    existed = dest.exists()
+    try:
+        with exclusive(dest, "data unpack") as lock:  # one writer per destination
+            _refuse_a_full(dest)  # another unpack may have filled it while this one validated
+            _extract_into(archive, kind, members, dest, lock)
+    except BaseException:
+        if not existed:
+            with contextlib.suppress(OSError):
+                dest.rmdir()  # the lock's folder, empty again: DEST is left as it was
+        raise
+    return dest
+
+
+def _refuse_a_full(dest: Path) -> None:
+    if dest.exists() and (not dest.is_dir() or any(p.name != LOCK_NAME for p in dest.iterdir())):
         raise UserError(
             _("Destination '{dest}' exists and is not empty. Pass a new folder; nothing was written.", dest=dest)
         )
-    kind, members = _members(archive)
-    validate(archive, members)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+
+
+def _extract_into(archive: Path, kind: str, members: list, dest: Path, lock: Path) -> None:
+    """Extract into a temp folder beside DEST, then rename it into place (DEST empty but for the lock)."""
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.unpack-", dir=dest.parent))
     os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes 0700: DEST follows the user's umask
     try:
         _extract(archive, kind, members, tmp)
-        if dest.exists():
-            dest.rmdir()
+        lock.unlink()  # the rename needs DEST empty: the lock goes last, the rename is atomic
+        dest.rmdir()
         os.rename(tmp, dest)
     except NotImplementedError as exc:  # zipfile reads deflate, bzip2 and lzma; not deflate64 or others
         shutil.rmtree(tmp, ignore_errors=True)
@@ -422,4 +441,3 @@ def unpack(archive: str | os.PathLike, dest: str | os.PathLike) -> Path:
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return dest
