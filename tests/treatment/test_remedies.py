@@ -107,6 +107,22 @@ def test_augmentation_flips_only_classes_declared_flip_invariant():
         assert {"RandomFlip": {"mode": mode}} in raw["data"]["augmentation"]
 
 
+def test_rotation_stays_within_a_few_degrees_unless_declared():
+    def rotation(raw):
+        return next(a["RandomRotation"]["factor"] for a in raw["data"]["augmentation"] if "RandomRotation" in a)
+
+    raw = _presets()["mlp"]
+    for _round in range(5):  # added, then strengthened again and again: never past 5 degrees
+        REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
+        assert rotation(raw) * 360 <= 5.0
+    raw = _presets()["mlp"]
+    raw["data"]["invariances"] = ["rotation"]
+    REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
+    assert rotation(raw) * 360 == 18.0
+    REMEDIES["augmentation"].apply(raw, FINDINGS["overfitting"])
+    assert rotation(raw) * 360 == 27.0
+
+
 def test_invariances_are_checked():
     from fitdoctor.errors import UserError
     from fitdoctor.model.spec import load_spec

@@ -13,8 +13,13 @@ from fitdoctor.diagnosis.findings import Finding, Remedy
 from fitdoctor.i18n import t
 from fitdoctor.model.reading import context, usual_lr
 
+FEW_DEGREES = 0.0138  # RandomRotation's factor is a fraction of a full turn: just under 5 degrees
+
 SNIPPETS = {
-    "augmentation": "keras.Sequential([layers.RandomRotation(0.05), layers.RandomTranslation(0.1, 0.1)])",
+    "augmentation": (
+        f"keras.Sequential([layers.RandomRotation({FEW_DEGREES}), layers.RandomTranslation(0.1, 0.1)])"
+        "  # up to 5 degrees"
+    ),
     "dropout": "layers.Dropout(0.5)  # after the widest Dense layer",
     "l2": "layers.Dense(128, kernel_regularizer=keras.regularizers.L2(1e-4))",
     "smaller_model": "layers.Dense(128)  # instead of Dense(1024); or drop a layer",
