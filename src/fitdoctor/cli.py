@@ -1,6 +1,6 @@
 """The `fitdoctor` command: one entry point, sub-commands as verbs.
 
-    fitdoctor data inspect|split|undo|clean|pack|unpack|demo-set ...
+    fitdoctor data inspect|split|undo|clean|pack|unpack|demo-set|photo-set ...
     fitdoctor spec new | train | diagnose | fix | report | demo
 
 Nothing here imports TensorFlow at start-up: each command imports what it needs when it
@@ -295,6 +295,42 @@ def data_demo_set(dest: str, per_class: int | None) -> None:
     n = write_demo_set(dest, limit_per_class=per_class)
     click.echo(
         _("Wrote {n} digits to {dest}.", n=n, dest=dest) if n else _("{dest} already holds the demo digits.", dest=dest)
+    )
+
+
+@data.command(
+    "photo-set",
+    help=_(
+        "Write a generated folder of photo-like arrows (up, down, left, right) as DEST/<class>/...: several sizes and"
+        " formats, a third stored sideways with an EXIF orientation tag."
+    ),
+)
+@click.argument("dest", type=click.Path(path_type=str))
+@click.option("--per-class", type=int, default=50, show_default=True, help=_("Images per class."))
+@click.option(
+    "--megapixels",
+    type=float,
+    nargs=2,
+    default=(0.05, 0.3),
+    show_default=True,
+    help=_("Smallest and largest image size, in megapixels."),
+)
+@click.option(
+    "--seed", type=int, default=0, show_default=True, help=_("Which set: the same seed writes the same files.")
+)
+def data_photo_set(dest: str, per_class: int, megapixels: tuple[float, float], seed: int) -> None:
+    from fitdoctor.data.photo_set import write_photo_set
+
+    summary = write_photo_set(dest, per_class=per_class, megapixels=megapixels, seed=seed, workers=None)
+    click.echo(
+        _(
+            "Wrote {files} photo-like images to {dest} ({formats}; {rotated} stored sideways with an EXIF"
+            " orientation).",
+            files=summary["files"],
+            dest=dest,
+            formats=", ".join(f"{n} {name}" for name, n in sorted(summary["formats"].items())),
+            rotated=summary["exif_rotated"],
+        )
     )
 
 

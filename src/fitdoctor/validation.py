@@ -121,6 +121,24 @@ class Counts(Rule):
         return _("2 or 3 whole numbers of files per class, each at least 1")
 
 
+class Range(Rule):
+    """Two numbers (smallest, largest), 0 < smallest <= largest <= `maximum`."""
+
+    def __init__(self, maximum: float, *, none_ok: bool = False):
+        super().__init__(none_ok=none_ok)
+        self.maximum = maximum
+
+    def ok(self, value) -> bool:
+        try:
+            low, high = (float(v) for v in value)
+        except (TypeError, ValueError):
+            return False
+        return 0 < low <= high <= self.maximum
+
+    def expected(self) -> str:
+        return _("two numbers SMALLEST LARGEST with 0 < SMALLEST <= LARGEST <= {maximum}", maximum=self.maximum)
+
+
 class Regex(Rule):
     """A regular expression Python can compile; None when `none_ok`."""
 
@@ -164,6 +182,12 @@ RULES = {
     "diagnose": {"lang": LANG, "num_classes": Whole(minimum=2, none_ok=True)},
     "report": {"lang": LANG},
     "demo_set": {"limit_per_class": Whole(minimum=1, none_ok=True)},
+    "photo_set": {
+        "per_class": Whole(minimum=1),
+        "megapixels": Range(maximum=50),
+        "seed": Whole(),
+        "workers": Whole(minimum=1, none_ok=True),
+    },
 }
 
 
