@@ -44,3 +44,16 @@ def test_training_and_evaluation_stream_when_the_spec_says_so(tiny_split, tmp_pa
 
 def test_memory_budgets_read_as_sizes():
     assert parse_bytes("1KB") == 1000 and parse_bytes("4GiB") == 4 * 2**30 and parse_bytes(2048) == 2048
+
+
+def test_the_shuffle_buffer_is_bounded_by_the_memory_budget(tiny_split):
+    small = load_split(tiny_split, memory_budget=1000)
+    assert small.shuffle_buffer("train") == 16  # never fewer than 16 images
+    large = load_split(tiny_split, image_size=(1000, 1000), color_mode="rgb", memory_budget=parse_bytes("300MB"))
+    assert large.streaming and large.shuffle_buffer("train") == 16  # 300 MB / 32 = 9 MB: 3 images of 3 MB -> 16
+    large.memory_budget = parse_bytes("3GB")
+    assert large.shuffle_buffer("train") == 31  # 3 GB / 32 / 3 MB
+    roomy = load_split(tiny_split, image_size=(100, 100), color_mode="rgb", memory_budget=parse_bytes("1GB"))
+    assert not roomy.streaming
+    roomy.streaming = True  # as if it streamed: 1 GB / 32 / 30 kB = 1041 images; no more than there are
+    assert roomy.shuffle_buffer("train") == len(roomy.labels["train"])

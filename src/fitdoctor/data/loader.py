@@ -30,6 +30,7 @@ COLOR_MODES = {"grayscale": ("L", 1), "rgb": ("RGB", 3), "rgba": ("RGBA", 4)}
 RESIZE_MODES = ("squash", "crop", "pad")  # Keras: plain resize, crop_to_aspect_ratio, pad_to_aspect_ratio
 MAX_MEMORY_BYTES = 4 * 1024**3
 SHUFFLE_BUFFER = 4096  # streamed images held for shuffling: a bounded, not a whole-set, shuffle
+SHUFFLE_SHARE = 32  # ... and at most 1/32 of the memory budget, however large each image is
 _CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
@@ -53,6 +54,7 @@ class SplitData:
     how: str = ""
     mode: str = "L"
     resize: str = "squash"
+    memory_budget: int = MAX_MEMORY_BYTES
 
     @property
     def num_classes(self) -> int:
@@ -95,7 +97,7 @@ class SplitData:
         if self.streaming:
             ds = self._streamed(split, shard)
             if shuffle:
-                ds = ds.shuffle(min(SHUFFLE_BUFFER, len(self.labels[split])), seed=seed, reshuffle_each_iteration=True)
+                ds = ds.shuffle(self.shuffle_buffer(split), seed=seed, reshuffle_each_iteration=True)
         else:
             x, y = self.arrays[split]
             ds = tf.data.Dataset.from_tensor_slices((x, y))
@@ -114,6 +116,13 @@ class SplitData:
         if augment is not None:
             ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
         return ds.prefetch(tf.data.AUTOTUNE)
+
+    def shuffle_buffer(self, split: str) -> int:
+        """How many streamed images are held for shuffling: `SHUFFLE_BUFFER`, and at most 1/`SHUFFLE_SHARE`
+        of the memory budget (so 1 MP images do not hold 12 GB), never fewer than 16."""
+        image_bytes = self.image_size[0] * self.image_size[1] * self.channels
+        by_memory = max(16, self.memory_budget // SHUFFLE_SHARE // image_bytes)
+        return max(1, min(SHUFFLE_BUFFER, by_memory, len(self.labels[split])))
 
     def _streamed(self, split: str, shard: tuple[int, int] | None):
         """Files -> decoded uint8 images in parallel, cached to a file on local disk after the first pass."""
@@ -356,6 +365,7 @@ def load_split(
         how=how,
         mode=mode,
         resize=resize,
+        memory_budget=memory_budget,
     )
     index = {name: i for i, name in enumerate(class_names)}
     for split, classes in listing.items():
