@@ -9,7 +9,18 @@ On N small PNGs in 10 classes (made from the bundled digits, each one distinct):
 - the loader feeding a Keras model vs `keras.utils.image_dataset_from_directory` (images/s, 2nd epoch);
 - peak memory of `inspect` and `split` at 5,000 and 20,000 files (< 300 MB, sub-linear).
 
+With `photos`, on a generated folder of photo-like images (`fitdoctor.data.photo_set`: 4 classes x
+PER_CLASS, 1-12 megapixels, about 85% JPEG and the rest PNG, WebP, CMYK JPEG and animated GIF, a third
+of the JPEGs stored sideways with an EXIF Orientation tag), results in `results/data_photos.json`:
+- EXIF: every EXIF-rotated file decoded upright, compared with `PIL.ImageOps.exif_transpose` (100% wanted);
+- `data inspect` (every check on) vs a single-process Pillow full-decode loop, files/s (>= 2x wanted);
+- the loader to a 160x160 RGB spec vs `keras.utils.image_dataset_from_directory`, on the JPEGs (the peer
+  skips WebP), images/s of the first epoch (decoding included, >= 3x wanted) and of the second (>= 1x);
+- streaming: peak memory of one process that loads the JPEGs at a size whose decoded total is >= 10 GB
+  and trains two epochs on them (< 1 GB wanted).
+
     pip install -e '.[bench]' && python benchmarks/data_bench.py [N]
+    python benchmarks/data_bench.py photos [PER_CLASS]
 """
 
 from __future__ import annotations
@@ -132,7 +143,156 @@ def feed_rate(split: Path) -> dict:
     }
 
 
+PHOTO_MODEL = """
+import keras
+def model(size):
+    m = keras.Sequential([keras.Input((size, size, 3)), keras.layers.AveragePooling2D(max(1, size // 40)),
+                          keras.layers.Conv2D(8, 3, activation="relu"), keras.layers.GlobalAveragePooling2D(),
+                          keras.layers.Dense(4, activation="softmax")])
+    m.compile("adam", "sparse_categorical_crossentropy")
+    return m
+"""
+
+# Each loader runs in its own process (a clean TensorFlow, its own peak memory), timing its first and
+# second epoch; the files are in the page cache for both (read by the generator and by inspect).
+LOADER_RUN = (
+    PHOTO_MODEL
+    + """
+import json, os, resource, sys, time
+which, split, size, batch = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4])
+start = time.perf_counter()
+if which == "fitdoctor":
+    from fitdoctor.data.loader import load_split
+    data = load_split(split, image_size=(size, size), color_mode="rgb")
+    n = len(data.labels["train"])
+    ds = data.dataset("train", batch_size=batch, shuffle=True, seed=1)
+    how = data.how
+else:
+    ds = keras.utils.image_dataset_from_directory(split + "/train", image_size=(size, size), batch_size=batch,
+                                                   seed=1, verbose=False).map(lambda x, y: (x / 255.0, y))
+    n = sum(len(f) for _r, _d, f in os.walk(split + "/train"))
+    how = ""
+m = model(size)
+m.fit(ds, epochs=1, verbose=0)
+first = time.perf_counter() - start
+start = time.perf_counter()
+m.fit(ds, epochs=1, verbose=0)
+second = time.perf_counter() - start
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"images": n, "first_epoch_s": round(first, 1), "second_epoch_s": round(second, 1),
+                  "first_images_per_s": round(n / first, 1), "second_images_per_s": round(n / second, 1),
+                  "peak_mb": round(peak), "how": how}))
+"""
+)
+
+
+def _upright(path: str) -> bool:
+    from PIL import Image, ImageOps
+
+    from fitdoctor.data.upright import viewer_pixels
+
+    with Image.open(path) as im:
+        ours = np.asarray(viewer_pixels(im, "RGB"))
+    with Image.open(path) as im:
+        reference = np.asarray(ImageOps.exif_transpose(im).convert("RGB"))
+    return ours.shape == reference.shape and bool(np.array_equal(ours, reference))
+
+
+def pillow_full_decode(paths: list[Path]) -> None:
+    from PIL import Image
+
+    for path in paths:
+        with Image.open(path) as im:
+            im.load()
+
+
+def loader_run(which: str, split: Path, size: int, batch: int) -> dict:
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
+    out = subprocess.run(
+        [sys.executable, "-c", LOADER_RUN, which, str(split), str(size), str(batch)],
+        check=True,
+        capture_output=True,
+        text=True,
+        env=env,
+    ).stdout
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def photos(per_class: int) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
+    from PIL import Image
+
+    from fitdoctor.data.photo_set import write_photo_set
+    from fitdoctor.data.split import split_folder
+    from fitdoctor.data.upright import orientation
+
+    work = HERE / "work"
+    src = work / f"photos-{per_class}-s0"
+    made = work / f"photos-{per_class}-s0.json"
+    if not made.exists():  # generated once (minutes for 1-12 MP), reused by later runs
+        shutil.rmtree(src, ignore_errors=True)
+        start = time.perf_counter()
+        summary = write_photo_set(src, per_class=per_class, megapixels=(1, 12), seed=0, workers=None)
+        summary["seconds"] = round(time.perf_counter() - start, 1)
+        made.write_text(json.dumps(summary))
+    summary = json.loads(made.read_text())
+    files = sorted(p for p in src.rglob("*") if p.is_file())
+    jpegs, rotated = [], []
+    for path in files:
+        with Image.open(path) as im:
+            if im.format == "JPEG":
+                jpegs.append(path)
+            if orientation(im) != 1:
+                rotated.append(path)
+    out: dict = {"cores": os.cpu_count(), "set": summary, "jpeg_files": len(jpegs)}
+    with ProcessPoolExecutor() as pool:
+        upright = sum(pool.map(_upright, map(str, rotated), chunksize=8))
+    out["exif"] = {"rotated_files": len(rotated), "decoded_upright": upright, "share": round(upright / len(rotated), 4)}
+
+    single = timed(lambda: pillow_full_decode(files))
+    ours = timed(lambda: cli("data", "inspect", str(src), "--json", "--no-cache"))
+    out["inspect"] = {
+        "files": len(files),
+        "pillow_full_decode_files_per_s": round(len(files) / single, 1),
+        "fitdoctor_inspect_files_per_s": round(len(files) / ours, 1),
+        "ratio": round(single / ours, 2),
+    }
+
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        tmp = Path(tmp)
+        for path in jpegs:  # the JPEGs only, linked: the peer does not read WebP
+            link = tmp / "jpegs" / path.relative_to(src)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, link)
+        split_folder(tmp / "jpegs", tmp / "split", ratio=(0.8, 0.2), seed=1, mode="hardlink")
+        peer = loader_run("peer", tmp / "split", 160, 32)
+        mine = loader_run("fitdoctor", tmp / "split", 160, 32)
+        out["loader_160"] = {
+            "image_dataset_from_directory": peer,
+            "fitdoctor": mine,
+            "first_epoch_ratio": round(mine["first_images_per_s"] / peer["first_images_per_s"], 2),
+            "second_epoch_ratio": round(mine["second_images_per_s"] / peer["second_images_per_s"], 2),
+        }
+        # Streaming: a side whose decoded total (train + val) is at least 10 GB, over the default 4 GiB budget.
+        side = int(np.ceil(np.sqrt(10e9 / (3 * len(jpegs)))))
+        os.environ["TMPDIR"] = str(tmp)  # the stream's cache file goes to this disk, and is removed with it
+        streamed = loader_run("fitdoctor", tmp / "split", side, 8)
+        out["streaming"] = {
+            "image_size": [side, side],
+            "decoded_gb": round(len(jpegs) * side * side * 3 / 1e9, 2),
+            **streamed,
+        }
+        os.environ.pop("TMPDIR")
+    return out
+
+
 def main() -> int:
+    if len(sys.argv) > 1 and sys.argv[1] == "photos":
+        out = photos(int(sys.argv[2]) if len(sys.argv) > 2 else 600)
+        (RESULTS / "data_photos.json").write_text(json.dumps(out, indent=2) + "\n")
+        print(json.dumps(out, indent=2))
+        return 0
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 20000
     RESULTS.mkdir(exist_ok=True)
     out: dict = {"files": n, "cores": os.cpu_count()}

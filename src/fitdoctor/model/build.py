@@ -1,4 +1,5 @@
-"""Spec -> `keras.Sequential`, compiled, with every trap caught before training.
+"""Spec -> a compiled Keras model (`keras.Sequential`, or functional around a `keras.applications` base),
+with every trap caught before training.
 
 Names resolve through Keras itself (`keras.layers`, `keras.optimizers.get`,
 `keras.losses.get`, `keras.initializers.get`, `keras.regularizers.get`,
@@ -9,6 +10,7 @@ snake_case aliases (`adam`, `relu`, `sparse_categorical_crossentropy`) too.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from fitdoctor.errors import UserError, closest, did_you_mean
 from fitdoctor.i18n import N_, _
@@ -118,10 +120,12 @@ def _first_line(exc: Exception) -> str:
 def _layer_class(name: str, where: str):
     import keras
 
+    from fitdoctor.model.applications import names
+
     cls = getattr(keras.layers, name, None)
     if isinstance(cls, type) and issubclass(cls, keras.layers.Layer):
         return cls
-    pool = [n for n in dir(keras.layers) if n[:1].isupper()]
+    pool = [n for n in dir(keras.layers) if n[:1].isupper()] + names()
     hint = did_you_mean(name, pool)
     raise UserError(
         _("Unknown layer '{layer}' ({where}).", layer=name, where=where)
@@ -298,14 +302,36 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     """
     import keras
 
+    from fitdoctor.model.applications import application, is_base, make_application
+
     warnings = check_spec(spec, num_classes, input_shape)
-    layers = [keras.Input(shape=input_shape)]
+    layers = []
+    spec_dir = None if spec.source.startswith("<") else Path(spec.source).parent
     for i, item in enumerate(spec.raw["model"]):
         name, args = entry(item)
+        if application(name) is not None:
+            layers += make_application(name, args, spec.where("model", i), input_shape, spec_dir)
+            continue
         args = {k: v for k, v in args.items() if k != "input_shape"}
         layers.append(make_layer(name, args, spec.where("model", i), num_classes))
+    bases = [layer for layer in layers if is_base(layer)]
+    if spec.raw["fit"].get("fine_tune") and not bases:
+        raise UserError(
+            _(
+                "fit.fine_tune ({where}) needs a keras.applications base in the model (e.g. '- MobileNetV3Small:"
+                " {{weights: imagenet, pooling: avg, trainable: false}}').",
+                where=spec.where("fit", "fine_tune"),
+            )
+        )
     try:
-        model = keras.Sequential(layers, name="fitdoctor_model")
+        if bases:  # functional, so that the base is called with training=False (BatchNormalization in inference)
+            inputs = keras.Input(shape=input_shape)
+            x = inputs
+            for layer in layers:
+                x = layer(x, training=False) if is_base(layer) else layer(x)
+            model = keras.Model(inputs, x, name="fitdoctor_model")
+        else:
+            model = keras.Sequential([keras.Input(shape=input_shape), *layers], name="fitdoctor_model")
     except (ValueError, TypeError) as exc:
         raise UserError(
             _("The model in {source} does not fit together: {exc}", source=spec.source, exc=_first_line(exc))
@@ -320,7 +346,7 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     comp = spec.raw["compile"]
     loss = loss_name(spec)
     one_hot = wants_one_hot(loss, int(model.output_shape[-1]))
-    optimizer = _resolve_object("optimizers", comp["optimizer"], spec.where("compile", "optimizer"))
+    optimizer = resolve_optimizer(spec)
     loss_obj = _resolve_object("losses", comp["loss"], spec.where("compile", "loss"))
     model.compile(optimizer=optimizer, loss=loss_obj, metrics=_metrics(spec, num_classes, sparse=not one_hot))
     from fitdoctor.model.metrics import make_portable
@@ -329,11 +355,23 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
     return Built(model, augmentation, one_hot, loss, warnings)
 
 
-def recompile(model, spec: Spec, num_classes: int, one_hot: bool):
-    """Give a model loaded from a `.keras` file fitdoctor's metrics back, keeping its optimizer state."""
+def resolve_optimizer(spec: Spec, learning_rate: float | None = None):
+    """The spec's optimizer, a new instance; with `learning_rate`, at that rate instead of the spec's."""
+    value = spec.raw["compile"]["optimizer"]
+    if learning_rate is not None:
+        name, args = entry(value)
+        value = {name: {**args, "learning_rate": float(learning_rate)}}
+    return _resolve_object("optimizers", value, spec.where("compile", "optimizer"))
+
+
+def recompile(model, spec: Spec, num_classes: int, one_hot: bool, optimizer=None):
+    """Give a model loaded from a `.keras` file fitdoctor's metrics back, keeping its optimizer state
+    (or with `optimizer` instead, as fine-tuning does)."""
     from fitdoctor.model.metrics import make_portable
 
-    model.compile(optimizer=model.optimizer, loss=model.loss, metrics=_metrics(spec, num_classes, sparse=not one_hot))
+    model.compile(
+        optimizer=optimizer or model.optimizer, loss=model.loss, metrics=_metrics(spec, num_classes, sparse=not one_hot)
+    )
     return make_portable(model)
 
 

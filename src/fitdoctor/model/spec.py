@@ -40,6 +40,8 @@ DEFAULTS = {
     "distribute": "none",
 }
 SECTIONS = ("data", "model", "compile", "fit", "callbacks", "distribute")
+FIT_KEYS = ("epochs", "seed", "fine_tune")
+FINE_TUNE_KEYS = ("unfreeze", "epochs", "learning_rate")
 # Transforms that keep every class's label, declared by the user; the treatment flips images only then.
 INVARIANCES = ("horizontal_flip", "vertical_flip", "rotation")
 
@@ -356,3 +358,46 @@ def check_fields(spec: Spec) -> None:
     for section in ("augmentation",):
         need(isinstance(d[section], list), ("data", section), _("a list of Keras layers"))
     need(isinstance(spec.raw["callbacks"], list), ("callbacks",), _("a list of Keras callbacks"))
+    fit = spec.raw["fit"]
+    need(isinstance(fit, dict), ("fit",), _("a mapping (epochs, fine_tune)"))
+    for key in fit:
+        if key not in FIT_KEYS:
+            raise UserError(
+                _("Unknown key '{key}' in the fit section of spec '{spec}'.", key=key, spec=spec.where("fit", key))
+                + did_you_mean(key, FIT_KEYS, show_choices=True)
+            )
+    tune = fit.get("fine_tune")
+    if tune is not None:
+        need(isinstance(tune, dict), ("fit", "fine_tune"), _("a mapping with unfreeze, epochs and learning_rate"))
+        for key in tune:
+            if key not in FINE_TUNE_KEYS:
+                raise UserError(
+                    _(
+                        "Unknown key '{key}' in fit.fine_tune of spec '{spec}'.",
+                        key=key,
+                        spec=spec.where("fit", "fine_tune", key),
+                    )
+                    + did_you_mean(key, FINE_TUNE_KEYS, show_choices=True)
+                )
+        unfreeze = tune.get("unfreeze", "all")
+        need(
+            unfreeze == "all" or (_whole(unfreeze) and unfreeze >= 1),
+            ("fit", "fine_tune", "unfreeze"),
+            _("a whole number of layers >= 1, or all"),
+        )
+        need(
+            _whole(tune.get("epochs")) and tune["epochs"] >= 1,
+            ("fit", "fine_tune", "epochs"),
+            _("a whole number >= 1"),
+        )
+        rate = tune.get("learning_rate", 1e-5)
+        if isinstance(rate, str):  # YAML 1.1 reads 1e-5 (no dot) as text
+            try:
+                rate = tune["learning_rate"] = float(rate)
+            except ValueError:
+                pass
+        need(
+            isinstance(rate, int | float) and not isinstance(rate, bool) and 0 < rate < 1,
+            ("fit", "fine_tune", "learning_rate"),
+            _("a number between 0 and 1 (e.g. 1e-5: fine-tuning needs a low rate)"),
+        )

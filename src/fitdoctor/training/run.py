@@ -188,9 +188,16 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
 
     tf.get_logger().setLevel("ERROR")
     run = RunDir(run_dir)
-    total = int(spec.raw["fit"]["epochs"])
+    tune = spec.raw["fit"].get("fine_tune")
     done = int(state["epoch"]) if state else 0
-    stopped = bool(state and state.get("stopped"))  # a callback (EarlyStopping) ended the run
+    boundary = state.get("boundary") if state else None  # the epoch the head phase ended, once fine-tuning began
+    total = (
+        int(spec.raw["fit"]["epochs"])
+        if not tune
+        else (boundary or int(spec.raw["fit"]["epochs"])) + int(tune["epochs"])
+    )
+    # A callback (EarlyStopping) ended the run; with fine_tune, only a stop in the fine-tuning phase ends it.
+    stopped = bool(state and state.get("stopped") and (not tune or boundary is not None))
     if state and (done >= total or stopped) and (run / METRICS).exists():
         log(_("Run '{run_dir}' already finished {done} epochs; nothing to do.", run_dir=run_dir, done=done))
         return _result_from_dir(run)
@@ -206,7 +213,9 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
     if stopped:
         log(_("Training had stopped after epoch {done}; finishing the run without more epochs.", done=done))
     else:
-        _fit(spec, data, built, train_ds, val_ds, callbacks, total, done)
+        boundary = _fit(spec, data, built, (train_ds, val_ds), callbacks, saver, done, boundary, strategy, log)
+    if tune and boundary is not None:
+        total = boundary + int(tune["epochs"])
     seconds = time.perf_counter() - start
     metrics = _evaluate(run, data, built, evaluate_test)
     if doctor.diagnosis is not None:
@@ -222,6 +231,7 @@ def _train(spec: Spec, data_dir: Path, run_dir: Path, state, strategy, seed, eva
             "fit_seconds": round(seconds, 2),
             "stopped_early": epochs_run < total,
             "doctor_seconds": round(doctor.seconds, 3),
+            **({"fine_tune_from_epoch": boundary + 1} if boundary is not None else {}),
         }
     )
     run.write_info(info)
@@ -343,8 +353,59 @@ def _callbacks(spec: Spec, data, built, strategy, run: RunDir, state, total: int
     return doctor, saver, [*user_callbacks, checkpoint, doctor, _epoch_logger(log, total), saver]
 
 
-def _fit(spec: Spec, data, built, train_ds, val_ds, callbacks, total: int, done: int) -> None:
-    """`model.fit` from epoch `done`; a Keras or TensorFlow error becomes one line with the likely cause."""
+def _fit(spec: Spec, data, built, datasets, callbacks, saver, done: int, boundary: int | None, strategy, log):
+    """`model.fit` from epoch `done`, in two phases when the spec has `fit.fine_tune`; returns the epoch
+    the head phase ended (None without fine-tuning).
+
+    Fine-tuning is Keras's recipe: the head trains with the base frozen for `fit.epochs` (EarlyStopping
+    may end that phase early), then the top `unfreeze` layers of the base become trainable (its
+    BatchNormalization layers stay frozen), the model is compiled again with the low rate, and training
+    continues for `fine_tune.epochs`; the history is one curve, and `state.json` records the boundary,
+    so `--resume` continues in the right phase (the unfrozen model and its optimizer are in `last.keras`).
+    """
+    tune = spec.raw["fit"].get("fine_tune")
+    head = int(spec.raw["fit"]["epochs"])
+    train_ds, val_ds = datasets
+    if not tune:
+        _fit_phase(spec, data, built, train_ds, val_ds, callbacks, head, done)
+        return None
+    if boundary is None:
+        saver.phase = {"boundary": None}
+        if done < head:
+            _fit_phase(spec, data, built, train_ds, val_ds, callbacks, head, done)
+        boundary = done = len(next(iter(saver.history.values()), []))
+        built.model.stop_training = False
+        with strategy.scope():
+            _start_fine_tuning(spec, data, built, tune, boundary, log)
+    saver.phase = {"boundary": boundary}
+    _fit_phase(spec, data, built, train_ds, val_ds, callbacks, boundary + int(tune["epochs"]), done)
+    return boundary
+
+
+def _start_fine_tuning(spec: Spec, data, built, tune: dict, boundary: int, log) -> None:
+    """Unfreeze the top of the base and compile again with the fine-tuning rate."""
+    from fitdoctor.model.applications import is_base, unfreeze
+    from fitdoctor.model.build import recompile, resolve_optimizer
+
+    unfrozen = 0
+    for layer in built.model.layers:
+        if is_base(layer):
+            unfrozen += unfreeze(layer, tune.get("unfreeze", "all"))
+    rate = float(tune.get("learning_rate", 1e-5))
+    recompile(built.model, spec, data.num_classes, built.one_hot, optimizer=resolve_optimizer(spec, learning_rate=rate))
+    log(
+        _(
+            "Fine-tuning from epoch {epoch}: {layers} layers of the base unfrozen (BatchNormalization stays frozen),"
+            " learning rate {rate:g}.",
+            epoch=boundary + 1,
+            layers=unfrozen,
+            rate=rate,
+        )
+    )
+
+
+def _fit_phase(spec: Spec, data, built, train_ds, val_ds, callbacks, total: int, done: int) -> None:
+    """One `model.fit` from epoch `done` to `total`; a Keras or TensorFlow error becomes one line with its cause."""
     class_weight = data.class_weights()
     try:
         built.model.fit(

@@ -81,6 +81,7 @@ class RunState(keras.callbacks.Callback):
         self.journal = [] if journal is None else journal
         self.saved_callbacks: list[dict] | None = saved_callbacks  # counters to restore on resume
         self._es_best = {}
+        self.phase: dict = {}  # with fine_tune: {"boundary": the epoch the head phase ended, or None before}
 
     def on_train_begin(self, logs=None):
         if self.saved_callbacks:
@@ -122,6 +123,7 @@ class RunState(keras.callbacks.Callback):
             "optimizer_iterations": int(keras.ops.convert_to_numpy(self.model.optimizer.iterations)),
             "stopped": bool(getattr(self.model, "stop_training", False)),
             "commit": [[Path(p).name, Path(f).name] for p, f in self.journal],
+            **self.phase,
         }
         self.run.write_state(state)
         finish_commit(self.run_dir, state)
