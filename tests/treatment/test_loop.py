@@ -57,7 +57,9 @@ class FakeTrainer:
         (run_dir / "best.keras").write_bytes(b"fake")
         val = {"loss": min(history["val_loss"]), "accuracy": 0.98 if treated else 0.95, "split": "val"}
         RunDir(run_dir).write_metrics(val)
-        return SimpleNamespace(metrics={"val": val}, epochs=len(history["loss"]), diagnosis=diagnose(run_dir))
+        return SimpleNamespace(
+            metrics={"val": val}, epochs=len(history["loss"]), diagnosis=diagnose(run_dir), history=history
+        )
 
 
 def fake_evaluate(log):
@@ -93,6 +95,80 @@ def test_loop_treats_overfitting_and_stops_at_good_fit(tmp_path):
     for name in ("final.keras", "final-spec.yaml", "summary.en.txt", "summary.pt.txt"):
         assert (tmp_path / "run" / name).exists()
     assert "Dropout" in (tmp_path / "run" / "final-spec.yaml").read_text()
+
+
+COLLAPSED = {  # training falls apart: accuracy at chance on both splits
+    "loss": [1.39 - 0.001 * i for i in range(20)],
+    "val_loss": [1.39 - 0.001 * i for i in range(20)],
+    "accuracy": [0.26] * 20,
+    "val_accuracy": [0.25] * 20,
+}
+
+
+class AugmentationBreaksIt(FakeTrainer):
+    """Augmentation makes training collapse (a flip on classes that depend on orientation); Dropout cures."""
+
+    def __call__(self, spec, data, run_dir, **kw):
+        out = super().__call__(spec, data, run_dir, **kw)
+        if spec.raw["data"].get("augmentation"):
+            write_json(run_dir / "history.json", COLLAPSED)
+            out.history, out.diagnosis = COLLAPSED, diagnose(run_dir)
+            out.metrics["val"].update({"accuracy": 0.25, "loss": 1.37, "samples": 500})
+        else:
+            history = {**out.history, "accuracy": [0.5 + 0.025 * i for i in range(20)]}
+            write_json(run_dir / "history.json", history)
+            out.history, out.diagnosis = history, diagnose(run_dir)
+            out.metrics["val"]["samples"] = 500
+        return out
+
+
+def test_a_round_that_collapses_training_is_undone_and_augmentation_blamed(tmp_path):
+    lines = []
+    result = fix(
+        SPEC,
+        tmp_path / "data",
+        tmp_path / "run",
+        trainer=AugmentationBreaksIt(),
+        evaluate=fake_evaluate([]),
+        echo=lines.append,
+        max_rounds=4,
+    )
+    first, undone = result.rounds[1], result.rounds[2]
+    assert [r["id"] for r in first["remedies"]][0] == "augmentation" and first["val"]["accuracy"] == 0.25
+    assert undone["parent"] == 0 and undone["undo"]["round"] == 1
+    assert undone["undo"]["blamed"] == ["augmentation"] and undone["undo"]["blocked"]
+    assert undone["undo"]["because"]["key"] == "blame.augmentation_collapse"
+    assert "augmentation" not in [r["id"] for r in undone["remedies"]]
+    assert not undone["spec"]["data"].get("augmentation")  # from round 0's spec, not round 1's
+    assert undone["verdict"] == "good_fit" and result.chosen_round == 2
+    assert any("training accuracy collapsed (0.975 -> 0.260) right after augmentation" in line for line in lines)
+    text = (tmp_path / "run" / "summary.pt.txt").read_text()
+    assert "desabou" in text and "Parou: bom ajuste." in text
+
+
+def test_a_worse_round_within_the_noise_is_not_undone():
+    from fitdoctor.treatment.loop import worse
+
+    parent = {"val": {"accuracy": 0.95, "samples": 500}}
+    assert not worse({"val": {"accuracy": 0.94, "samples": 500}}, parent)  # 500 images resolve ~2.8 points
+    assert worse({"val": {"accuracy": 0.90, "samples": 500}}, parent)
+    assert worse({"val": {"accuracy": 0.935, "samples": 50000}}, {"val": {"accuracy": 0.95, "samples": 50000}})
+
+
+def test_a_worse_round_of_several_changes_without_a_suspect_tries_the_first_alone():
+    from fitdoctor.treatment.loop import blame
+
+    parent = {"round": 0, "val": {"accuracy": 0.95}, "train_accuracy": 0.99}
+    r = {
+        "round": 1,
+        "val": {"accuracy": 0.9},
+        "train_accuracy": 0.97,
+        "remedies": [{"id": "augmentation"}, {"id": "dropout"}, {"id": "l2"}],
+    }
+    blamed, blocked, because = blame(r, parent)
+    assert blamed == ["dropout", "l2"] and not blocked and because.key == "blame.one_at_a_time"
+    r["remedies"] = [{"id": "dropout"}]
+    assert blame(r, parent)[:2] == (["dropout"], True)
 
 
 def test_test_split_is_touched_once_at_the_end(tmp_path):

@@ -28,7 +28,7 @@ SNIPPETS = {
     "more_data": "# collect more images per class, or augment (see above)",
     "more_capacity": "layers.Dense(256, activation='relu')  # wider, or add a Conv2D block",
     "more_epochs": "model.fit(..., epochs=EPOCHS)",
-    "less_dropout": "layers.Dropout(0.2)  # instead of 0.5",
+    "less_regularisation": "layers.Dropout(0.2)  # instead of 0.5; and L2(1e-4) instead of L2(1e-2)",
     "normalize_inputs": "layers.Rescaling(1 / 255)  # pixels in [0, 1]",
     "higher_lr": "keras.optimizers.Adam(learning_rate=1e-3)",
     "better_init": "layers.Dense(128, activation='relu', kernel_initializer='he_normal')",
@@ -43,7 +43,7 @@ BASE_ORDER = {
     "underfitting": [
         "more_capacity",
         "more_epochs",
-        "less_dropout",
+        "less_regularisation",
         "normalize_inputs",
         "higher_lr",
         "better_init",
@@ -96,9 +96,9 @@ def rank(finding: Finding, ctx: dict) -> list[str]:
             if ctx["constant_init"]:
                 first("better_init")
         if finding.form == "regularised" or ctx["max_dropout"] >= 0.5:
-            first("less_dropout")
-        if ctx["max_dropout"] == 0:
-            last("less_dropout")
+            first("less_regularisation")
+        if ctx["max_dropout"] == 0 and not ctx["l2"]:
+            last("less_regularisation")
         if ev.get("dead_relu_fraction", 0) > 0.5:
             first("better_init", "lower_lr" if "lower_lr" in order else "higher_lr")
     elif finding.kind == "still_improving" and ctx["lr"] and ctx["lr"] < usual_lr(ctx["optimizer"] or "") / 3:

@@ -400,6 +400,8 @@ def _treatment(p: _Page, record: dict) -> None:
         accuracy = r["val"].get("accuracy")
         accuracy = f" — {p.t('html.val_accuracy')} {accuracy:.4f}" if accuracy is not None else ""
         body += f"<h2>{p.t('html.round')} {r['round']}: {p.t('verdict.' + r['verdict'])}{accuracy}{kept}</h2>"
+        if r.get("undo"):  # this round started again from a better spec: say which change was blamed
+            body += f'<p class="note">↺ {html.escape(render(r["undo"]["because"], p.lang))}</p>'
         if r.get("remedies"):
             body += (
                 "<ul>"

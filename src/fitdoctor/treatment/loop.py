@@ -1,10 +1,16 @@
 """`fitdoctor fix`: diagnose, apply the remedies the evidence calls for, retrain, repeat.
 
 Round 0 trains the spec as given. Each later round applies remedies chosen from the
-previous round's diagnosis, trains the new spec, and diagnoses again. The loop stops at a
-good fit, after two rounds without a better validation score, or when the rounds or the
-epoch budget run out. The best round is chosen on validation only; the test split is read
-once, at the very end, for the chosen model and round 0 ("before" and "after").
+previous round's diagnosis, trains the new spec, and diagnoses again. A round that made
+validation worse than the round it started from (by more than the validation set resolves)
+is undone: the next round starts again from the better spec and leaves out the change
+blamed for the damage (augmentation first when training accuracy collapsed; with several
+changes and no suspect, it tries the first one alone), and the round records which change
+was blamed and why. The loop stops at a good fit, after two rounds without a better
+validation score, or when the rounds or the epoch budget run out. The best round is chosen
+on validation only (round 0 included, so the kept model is never worse on validation than
+the spec as given); the test split is read once, at the very end, for the chosen model and
+round 0 ("before" and "after").
 
 Example:
     >>> import fitdoctor
@@ -25,7 +31,7 @@ from fitdoctor.fsio import LOCK_NAME, copy_file_atomic, exclusive, write_text
 from fitdoctor.i18n import _, resolve_lang, t
 from fitdoctor.model.spec import Spec, load_spec
 from fitdoctor.rundir import BEST, FINAL_MODEL, FINAL_SPEC, SPEC, RunDir
-from fitdoctor.treatment.change import render
+from fitdoctor.treatment.change import Change, render
 from fitdoctor.treatment.registry import choose
 from fitdoctor.treatment.summary import summary_text
 from fitdoctor.validation import RULES, validate_params
@@ -209,10 +215,9 @@ class _Loop:
         if rounds and not rounds[-1].get("finished"):
             return rounds[-1]  # an interrupted round: resume it
         k = len(rounds)
-        current = {"round": k, "spec": base, "remedies": [], "spec_diff": "", "finished": False}
+        current = {"round": k, "spec": base, "remedies": [], "spec_diff": "", "finished": False, "parent": None}
         if k:
-            prev = rounds[-1]
-            reason, applied, new_raw = self._stop_or_remedies(prev)
+            reason, applied, new_raw, start, undo = self._stop_or_remedies(rounds[-1])
             if reason:
                 self.record.stop_reason = reason
                 self._save()
@@ -221,7 +226,9 @@ class _Loop:
                 {
                     "spec": new_raw,
                     "remedies": [a.to_dict() for a in applied],
-                    "spec_diff": _spec_diff(prev["spec"], new_raw),
+                    "spec_diff": _spec_diff(start["spec"], new_raw),
+                    "parent": start["round"],
+                    **({"undo": undo} if undo else {}),
                 }
             )
         current["spec"] = {**current["spec"], "fit": dict(current["spec"]["fit"])}
@@ -238,19 +245,36 @@ class _Loop:
         return current
 
     def _stop_or_remedies(self, prev: dict):
-        """Why the loop stops after round `prev` (a STOP_REASONS key), or the remedies for the next round."""
-        if prev["verdict"] not in TREATED:
-            return "good_fit", [], None
+        """Why the loop stops after round `prev` (a STOP_REASONS key), or what the next round applies:
+        (reason, applied remedies, new spec, the round it starts from, the undo record or None)."""
+        start, undo, exclude, limit, because = prev, None, self.blocked(), None, None
+        parent = self.record.rounds[prev["parent"]] if prev.get("parent") is not None else None
+        if parent is not None and worse(prev, parent):
+            start = parent  # undo the round: start again from the better spec
+            blamed, blocked, because = blame(prev, parent)
+            undo = {"round": prev["round"], "blamed": blamed, "blocked": blocked, "because": because.to_dict()}
+            exclude = exclude | set(blamed)
+            if not blocked:  # several changes and no suspect: the first one alone
+                limit = 1
+        elif prev["verdict"] not in TREATED:
+            return "good_fit", [], None, None, None
         if self.stale >= 2:
-            return "stale", [], None
+            return "stale", [], None, None, None
         if prev["round"] >= self.max_rounds:
-            return "rounds", [], None
+            return "rounds", [], None, None, None
         if self.budget - self.used() < 3:
-            return "budget", [], None
-        new_raw, applied = choose(prev["spec"], Finding.from_record(prev["findings"][0]))
+            return "budget", [], None, None, None
+        finding = Finding.from_record(start["findings"][0])
+        if finding.kind not in TREATED:
+            return "no_remedy", [], None, None, None
+        new_raw, applied = choose(start["spec"], finding, max_remedies=limit, exclude=exclude, because=because)
         if not applied:
-            return "no_remedy", [], None
-        return "", applied, new_raw
+            return "no_remedy", [], None, None, None
+        return "", applied, new_raw, start, undo
+
+    def blocked(self) -> set[str]:
+        """Remedies blamed for a round that made things worse: never applied again in this treatment."""
+        return {rid for r in self.record.rounds if r.get("undo", {}).get("blocked") for rid in r["undo"]["blamed"]}
 
     def train_rounds(self, base: Spec, data: Path, trainer, *, seed, echo_rounds: bool) -> None:
         """Train round after round (an interrupted one first) until `next_round` says stop.
@@ -280,13 +304,15 @@ class _Loop:
     def finish_round(self, current: dict, result) -> None:
         d = result.diagnosis
         val = result.metrics["val"]
+        train_accuracy = (result.history.get("accuracy") or [None])[-1]
         current.update(
             {
                 "finished": True,
                 "verdict": d.verdict,
                 "findings": [f.to_record() for f in d.findings],
                 "epochs": result.epochs,
-                "val": {"loss": val.get("loss"), "accuracy": val.get("accuracy")},
+                "val": {"loss": val.get("loss"), "accuracy": val.get("accuracy"), "samples": val.get("samples")},
+                "train_accuracy": train_accuracy,
             }
         )
         self._score(current)
@@ -305,6 +331,58 @@ class _Loop:
 
     def _save(self) -> None:
         self.run.write_treatment(self.record.to_dict())
+
+
+COLLAPSE = 0.2  # training accuracy this much lower than in the round before: the change broke learning
+
+
+def resolution(val: dict) -> float:
+    """The smallest difference of validation accuracy the validation set resolves (two standard errors of a
+    difference of two accuracies near `p` on `n` images), or 0.01 when the size is unknown.
+
+    Example:
+        >>> round(resolution({"accuracy": 0.9, "samples": 500}), 4)
+        0.0379
+    """
+    p, n = val.get("accuracy"), val.get("samples")
+    if p is None or not n:
+        return 0.01
+    return 2 * (2 * p * (1 - p) / n) ** 0.5
+
+
+def worse(r: dict, parent: dict) -> bool:
+    """Whether round `r` is worse on validation than the round it started from, beyond what the set resolves."""
+    a, b = r["val"].get("accuracy"), parent["val"].get("accuracy")
+    if a is None or b is None:
+        return (r["val"].get("loss") or float("inf")) > 1.5 * (parent["val"].get("loss") or float("inf"))
+    return a < b - max(0.01, resolution(parent["val"]))
+
+
+def blame(r: dict, parent: dict) -> tuple[list[str], bool, Change]:
+    """Which of round `r`'s changes made it worse, whether that is sure enough to never apply it again, and why.
+
+    Training accuracy that collapsed right after augmentation was added blames augmentation (it can
+    change labels: flips or turns on classes that depend on orientation). A round with one change
+    blames it. Several changes and no suspect: the others are set aside and the first is tried alone.
+    """
+    ids = [a["id"] for a in r["remedies"]]
+    before, after = parent.get("train_accuracy"), r.get("train_accuracy")
+    values = {
+        "round": r["round"],
+        "parent": parent["round"],
+        "val_before": f"{parent['val']['accuracy']:.3f}" if parent["val"].get("accuracy") is not None else "-",
+        "val_after": f"{r['val']['accuracy']:.3f}" if r["val"].get("accuracy") is not None else "-",
+    }
+    collapsed = before is not None and after is not None and after < before - COLLAPSE
+    if collapsed and "augmentation" in ids:
+        reason = Change(
+            "blame.augmentation_collapse", train_before=f"{before:.3f}", train_after=f"{after:.3f}", **values
+        )
+        return ["augmentation"], True, reason
+    if len(ids) == 1:
+        return ids, True, Change("blame.only_change", change=Change(f"remedy_name.{ids[0]}"), **values)
+    rest = ids[1:]
+    return rest, False, Change("blame.one_at_a_time", change=Change(f"remedy_name.{ids[0]}"), **values)
 
 
 def _finish(record: Treatment, run: RunDir, data: Path, evaluate, lang: str, say) -> Treatment:

@@ -19,7 +19,7 @@ MODULES = (
     "shrink",
     "widen",
     "more_epochs",
-    "less_dropout",
+    "less_regularisation",
     "higher_lr",
     "better_init",
     "batchnorm",
@@ -53,19 +53,28 @@ class Applied:
         return {"id": self.id, "because": self.because.to_dict(), "change": self.change.to_dict()}
 
 
-def choose(raw: dict, finding, *, max_remedies: int | None = None) -> tuple[dict, list[Applied]]:
+def choose(
+    raw: dict, finding, *, max_remedies: int | None = None, exclude=(), because: Change | None = None
+) -> tuple[dict, list[Applied]]:
     """Apply the best-ranked remedies that still change something; return (new spec, applied).
 
     The ranking is the diagnosis's own (`fitdoctor.diagnosis.prescriptions.rank`), so the
     terminal, the report and the loop always agree on what fits the case.
+
+    Args:
+        raw: The spec to start from (not changed).
+        finding: The finding to treat.
+        max_remedies: At most this many (default: `PER_ROUND` for the finding's kind).
+        exclude: Remedy ids not to apply (blamed for an earlier round that made things worse).
+        because: Why, when not the finding itself (a round undone).
     """
     new = copy.deepcopy(raw)
     limit = max_remedies or PER_ROUND.get(finding.kind, 1)
     applied: list[Applied] = []
-    because = _because(finding)
+    because = because or _because(finding)
     for rid in rank(finding, context(raw)):
         module = REMEDIES.get(rid)
-        if module is None or finding.kind not in module.KINDS:
+        if module is None or finding.kind not in module.KINDS or rid in exclude:
             continue
         change = module.apply(new, finding)
         if change:

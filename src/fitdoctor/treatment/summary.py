@@ -6,6 +6,13 @@ from fitdoctor.i18n import t
 from fitdoctor.treatment.change import render
 
 
+def stop_reason_text(record: dict, lang: str = "en") -> str:
+    """Why the loop stopped, said in `lang` (the record stores the key)."""
+    finished = [r for r in record["rounds"] if r.get("finished")]
+    verdict = t(f"verdict.{finished[-1]['verdict']}", lang) if finished else ""
+    return t(f"fix.stop.{record['stop_reason']}", lang, verdict=verdict)
+
+
 def summary_text(record: dict, lang: str = "en") -> str:
     """What happened in each round, which model was kept, and the test accuracy before and after."""
     lines = [t("fix.title", lang)]
@@ -22,6 +29,8 @@ def summary_text(record: dict, lang: str = "en") -> str:
             val_acc=f"{r['val']['accuracy']:.4f}",
         )
         lines.append(head)
+        if r.get("undo"):
+            lines.append(f"    <- {render(r['undo']['because'], lang)}")
         for rem in r.get("remedies", []):
             lines.append(f"    + {render(rem['change'], lang)}")
         if r.get("summary"):
@@ -40,5 +49,5 @@ def summary_text(record: dict, lang: str = "en") -> str:
             )
         )
     if record.get("stop_reason"):
-        lines.append(t("fix.stopped", lang, reason=record["stop_reason"]))
+        lines.append(t("fix.stopped", lang, reason=stop_reason_text(record, lang)))
     return "\n".join(lines)
