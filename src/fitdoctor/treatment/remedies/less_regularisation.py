@@ -2,8 +2,9 @@
 
 The further training accuracy is from healthy (`HEALTHY`), the bigger the step: a model at 60%
 training accuracy has its Dropout rates scaled by 0.42 and its L2 factors by 0.18 (the square); one
-at 90% by 0.92 and 0.85; at 50% or below, by 0.25 and 0.06. A Dropout rate that falls under 0.05 removes the layer; an L2 factor under
-1e-6 removes the regulariser. Without an accuracy curve the step is the middle one.
+at 90% by 0.92 and 0.85; at 50% or below, by 0.25 and 0.06. A Dropout rate that falls under 0.05
+removes the layer; an L2 factor under 1e-6 removes the regulariser. Without an accuracy curve the
+step is the middle one.
 
 Example:
     >>> from fitdoctor.diagnosis.findings import Finding
