@@ -230,6 +230,59 @@ def test_rounds_and_budget_limits(tmp_path):
     assert result.stop_reason == "budget"
 
 
+IMPROVING = {  # still falling fast at the end: more epochs would help
+    "loss": [2.0 * 0.93**i for i in range(20)],
+    "val_loss": [2.05 * 0.935**i for i in range(20)],
+}
+
+
+def test_a_remedy_the_budget_would_cut_short_is_not_applied(tmp_path):
+    class StillImproving(FakeTrainer):
+        def __call__(self, spec, data, run_dir, **kw):
+            out = super().__call__(spec, data, run_dir, **kw)
+            write_json(run_dir / "history.json", IMPROVING)
+            out.diagnosis = diagnose(run_dir)
+            return out
+
+    trainer = StillImproving()
+    result = fix(
+        SPEC,
+        tmp_path / "data",
+        tmp_path / "a",
+        trainer=trainer,
+        evaluate=fake_evaluate([]),
+        echo=None,
+        budget_epochs=30,
+    )
+    assert result.rounds[0]["verdict"] == "still_improving"
+    # 20 -> 40 epochs with 10 left would be cut short: the next remedy it can finish instead
+    assert [r["id"] for r in result.rounds[1]["remedies"]] == ["higher_lr"]
+    assert [call["spec"]["fit"]["epochs"] for call in trainer.calls] == [20, 10]
+    at_cap = SPEC + "compile: {optimizer: {Adam: {learning_rate: 0.01}}}\n"  # higher_lr has nothing left to raise
+    short = fix(
+        at_cap,
+        tmp_path / "data",
+        tmp_path / "c",
+        trainer=StillImproving(),
+        evaluate=fake_evaluate([]),
+        echo=None,
+        budget_epochs=30,
+    )
+    assert short.stop_reason == "budget_short" and len(short.rounds) == 1
+    assert "need more epochs than the budget has left" in (tmp_path / "c" / "summary.en.txt").read_text()
+    roomy = fix(
+        SPEC,
+        tmp_path / "data",
+        tmp_path / "b",
+        trainer=StillImproving(),
+        evaluate=fake_evaluate([]),
+        echo=None,
+        budget_epochs=100,
+        max_rounds=1,
+    )
+    assert [r["id"] for r in roomy.rounds[1]["remedies"]] == ["more_epochs"]
+
+
 def test_resume_keeps_finished_rounds(tmp_path):
     trainer = FakeTrainer(fail_at_round=1)
     with pytest.raises(KeyboardInterrupt):

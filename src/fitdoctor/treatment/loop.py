@@ -38,7 +38,7 @@ from fitdoctor.validation import RULES, validate_params
 
 TREATED = ("overfitting", "underfitting", "still_improving", "unstable", "diverged", "insufficient_data")
 # Why the loop stopped: the key stored in treatment.json; `fix.stop.<key>` says it in each language.
-STOP_REASONS = ("good_fit", "stale", "rounds", "budget", "no_remedy")
+STOP_REASONS = ("good_fit", "stale", "rounds", "budget", "budget_short", "no_remedy")
 
 
 @dataclass
@@ -267,9 +267,18 @@ class _Loop:
         finding = Finding.from_record(start["findings"][0])
         if finding.kind not in TREATED:
             return "no_remedy", [], None, None, None
-        new_raw, applied = choose(start["spec"], finding, max_remedies=limit, exclude=exclude, because=because)
+        too_long: list[str] = []
+        new_raw, applied = choose(
+            start["spec"],
+            finding,
+            max_remedies=limit,
+            exclude=exclude,
+            because=because,
+            epochs_left=self.budget - self.used(),
+            too_long=too_long,
+        )
         if not applied:
-            return "no_remedy", [], None, None, None
+            return "budget_short" if too_long else "no_remedy", [], None, None, None
         return "", applied, new_raw, start, undo
 
     def blocked(self) -> set[str]:

@@ -54,7 +54,14 @@ class Applied:
 
 
 def choose(
-    raw: dict, finding, *, max_remedies: int | None = None, exclude=(), because: Change | None = None
+    raw: dict,
+    finding,
+    *,
+    max_remedies: int | None = None,
+    exclude=(),
+    because: Change | None = None,
+    epochs_left: int | None = None,
+    too_long: list | None = None,
 ) -> tuple[dict, list[Applied]]:
     """Apply the best-ranked remedies that still change something; return (new spec, applied).
 
@@ -67,6 +74,9 @@ def choose(
         max_remedies: At most this many (default: `PER_ROUND` for the finding's kind).
         exclude: Remedy ids not to apply (blamed for an earlier round that made things worse).
         because: Why, when not the finding itself (a round undone).
+        epochs_left: The epoch budget left: a remedy that would train longer than that (more epochs
+            that the budget would cut short) is not applied; its id goes to `too_long`.
+        too_long: A list that receives the ids of the remedies left out for the budget.
     """
     new = copy.deepcopy(raw)
     limit = max_remedies or PER_ROUND.get(finding.kind, 1)
@@ -76,9 +86,17 @@ def choose(
         module = REMEDIES.get(rid)
         if module is None or finding.kind not in module.KINDS or rid in exclude:
             continue
-        change = module.apply(new, finding)
-        if change:
-            applied.append(Applied(rid, because, change))
+        trial = copy.deepcopy(new)
+        change = module.apply(trial, finding)
+        if not change:
+            continue
+        epochs = int(trial["fit"]["epochs"])
+        if epochs_left is not None and epochs > max(epochs_left, int(new["fit"]["epochs"])):
+            if too_long is not None:
+                too_long.append(rid)
+            continue
+        new = trial
+        applied.append(Applied(rid, because, change))
         if len(applied) >= limit:
             break
     return new, applied
