@@ -19,6 +19,7 @@ import click
 from fitdoctor.errors import UserError
 from fitdoctor.i18n import CHOICES as LANG_CHOICES
 from fitdoctor.i18n import N_, N_plural, _, ngettext, set_lang
+from fitdoctor.model.presets import PRESETS
 from fitdoctor.validation import RULES, check_params
 
 MULTI_VALUE_OPTIONS = ("--ratio", "--fixed")
@@ -376,7 +377,7 @@ def spec() -> None:
 
 
 @spec.command("new", help=_("Print a commented starting spec (save it with '> spec.yaml')."))
-@click.option("--preset", type=click.Choice(["small-cnn", "mlp", "tiny"]), default="small-cnn", show_default=True)
+@click.option("--preset", type=click.Choice(PRESETS), default="small-cnn", show_default=True)
 @LANG_OPTION
 def spec_new(preset: str, lang: str | None) -> None:
     _use_lang(lang)

@@ -283,6 +283,55 @@ def test_a_remedy_the_budget_would_cut_short_is_not_applied(tmp_path):
     assert [r["id"] for r in roomy.rounds[1]["remedies"]] == ["more_epochs"]
 
 
+DIVERGED = {
+    "loss": [2.3, 1.9, 1.7, 8.0, float("nan"), float("nan")],
+    "val_loss": [2.3, 2.0, 1.8, 9.0, float("nan"), float("nan")],
+}
+
+
+class DivergesAtHighRates(FakeTrainer):
+    """Diverges unless the learning rate is under 1e-3; then a good fit."""
+
+    def __call__(self, spec, data, run_dir, **kw):
+        from fitdoctor.model.reading import learning_rate
+
+        out = super().__call__(spec, data, run_dir, **kw)
+        history = DIVERGED if learning_rate(spec.raw) >= 1e-3 else GOOD
+        write_json(run_dir / "history.json", history)
+        out.history, out.diagnosis = history, diagnose(run_dir)
+        out.metrics["val"]["accuracy"] = 0.1 if history is DIVERGED else 0.97
+        return out
+
+
+@pytest.mark.parametrize(("valley", "used"), [(2.5e-4, True), (0.05, False)])
+def test_a_learning_rate_round_takes_its_rate_from_the_range_test(tmp_path, valley, used):
+    measured = []
+
+    def finder(raw, data, seed):
+        measured.append(raw["compile"]["optimizer"])
+        return {"valley": valley, "steep": valley * 3, "minimum": valley * 10}
+
+    result = fix(
+        SPEC + "compile: {optimizer: {Adam: {learning_rate: 0.01}}}\n",
+        tmp_path / "data",
+        tmp_path / "run",
+        trainer=DivergesAtHighRates(),
+        evaluate=fake_evaluate([]),
+        echo=None,
+        lr_finder=finder,
+        max_rounds=1,
+    )
+    assert result.rounds[0]["verdict"] == "diverged" and len(measured) == 1
+    first = result.rounds[1]["remedies"][0]
+    assert first["id"] == "lower_lr" and result.rounds[1]["lr_find"]["used"] is used
+    rate = result.rounds[1]["spec"]["compile"]["optimizer"]["Adam"]["learning_rate"]
+    if used:  # the measurement, not x0.1
+        assert rate == 2.5e-4 and first["change"]["key"] == "change.lr_range_test"
+        assert "measured by a range test (the rule of thumb said 0.001)" in render(first["change"], "en")
+    else:  # a rate above the one that diverged: the remedy's own guess stays
+        assert rate == 0.001 and first["change"]["key"] == "change.lower_lr"
+
+
 def test_resume_keeps_finished_rounds(tmp_path):
     trainer = FakeTrainer(fail_at_round=1)
     with pytest.raises(KeyboardInterrupt):

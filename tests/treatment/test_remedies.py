@@ -2,6 +2,7 @@
 
 import copy
 from types import SimpleNamespace
+from unittest import mock
 
 import pytest
 import yaml
@@ -9,6 +10,7 @@ import yaml
 from fitdoctor.model.presets import PRESETS, preset_text
 from fitdoctor.treatment.change import Change
 from fitdoctor.treatment.registry import REMEDIES
+from fitdoctor.treatment.remedies import pretrained_base
 
 FINDINGS = {
     "overfitting": SimpleNamespace(kind="overfitting", form="classic", evidence={}),
@@ -37,6 +39,11 @@ def _specs() -> dict:
     return {**_presets(), "tiny+zeros": _zeros_initializer()}
 
 
+def _offline_weights():
+    """The pretrained base's ImageNet weights as if they loaded (there is no network here); specs then use null."""
+    return mock.patch.object(pretrained_base, "weights_available", return_value=None)
+
+
 def _cases() -> list[tuple[str, str, bool]]:
     """(remedy, spec, train it?) for every spec the remedy changes: none is skipped, each remedy has one.
 
@@ -44,14 +51,15 @@ def _cases() -> list[tuple[str, str, bool]]:
     is built (the Keras model made and compiled), which is what a remedy can break.
     """
     cases = []
-    for rid, module in sorted(REMEDIES.items()):
-        changed = [
-            name
-            for name, raw in _specs().items()
-            if module.apply(copy.deepcopy(raw), FINDINGS[module.KINDS[0]]) is not None
-        ]
-        changed.sort(key=lambda name: not name.startswith("tiny"))  # train the smallest spec it changes
-        cases += [(rid, name, i == 0) for i, name in enumerate(changed)]
+    with _offline_weights():
+        for rid, module in sorted(REMEDIES.items()):
+            changed = [
+                name
+                for name, raw in _specs().items()
+                if module.apply(copy.deepcopy(raw), FINDINGS[module.KINDS[0]]) is not None
+            ]
+            changed.sort(key=lambda name: not name.startswith("tiny"))  # train the smallest spec it changes
+            cases += [(rid, name, i == 0) for i, name in enumerate(changed)]
     return cases
 
 
@@ -68,15 +76,20 @@ def test_remedy_keeps_spec_trainable(tmp_path, tiny_split, rid, spec_name, train
     raw = _specs()[spec_name]
     module = REMEDIES[rid]
     new = copy.deepcopy(raw)
-    change = module.apply(new, FINDINGS[module.KINDS[0]])
+    with _offline_weights():
+        change = module.apply(new, FINDINGS[module.KINDS[0]])
     assert new != raw and isinstance(change, Change) and str(change)
     new["fit"]["epochs"] = 1
+    if rid == "pretrained_base":  # no network here: the base without its ImageNet weights; one epoch per phase
+        new["model"][0][pretrained_base.APPLICATION]["weights"] = None
+        new["fit"]["fine_tune"]["epochs"] = 1
     new["callbacks"] = [c for c in new.get("callbacks") or [] if "ModelCheckpoint" not in c]
     if trains:
         result = train(new, tiny_split, tmp_path / "run", evaluate_test=False, echo=None)
-        assert result.epochs == 1
+        assert result.epochs == 1 + int((new["fit"].get("fine_tune") or {}).get("epochs", 0))
     else:
-        built = build_model(load_spec(new), 10, (28, 28, 1))
+        shape = (*new["data"]["image_size"], 3 if new["data"]["color_mode"] == "rgb" else 1)
+        built = build_model(load_spec(new), 10, shape)
         assert built.model.optimizer is not None and built.model.count_params() > 0
 
 
@@ -141,3 +154,38 @@ def test_early_stopping_patience_is_at_least_five_and_at_most_ten(epochs, patien
     REMEDIES["early_stopping"].apply(raw, SimpleNamespace(kind="overfitting", evidence={}))
     args = raw["callbacks"][0]["EarlyStopping"]
     assert args == {"monitor": "val_loss", "patience": patience, "restore_best_weights": True}
+
+
+PHOTO_OVERFITTING = SimpleNamespace(
+    kind="overfitting",
+    form="classic",
+    onset_epoch=6,
+    evidence={"monitor": "val_loss", "val_rise": 0.3, "train_change_since_best": -0.5},
+)
+
+
+def test_a_pretrained_base_replaces_the_trunk_of_a_photo_model_and_fine_tunes():
+    raw = _presets()["photo-cnn"]
+    with _offline_weights():
+        change = REMEDIES["pretrained_base"].apply(raw, PHOTO_OVERFITTING, {"train_per_class": 140})
+    assert change.key == "change.pretrained_base" and change.values["removed"] == 5
+    assert raw["model"][0] == {"MobileNetV3Small": pretrained_base.BASE}
+    assert [next(iter(x)) for x in raw["model"][1:]] == ["Dense", "Dense"]  # the head stays
+    assert raw["fit"]["fine_tune"] == {"unfreeze": 20, "epochs": 7, "learning_rate": 1e-5}
+    for case, facts in (("digits", {}), ("plenty", {"train_per_class": 5000})):
+        other = _presets()["small-cnn" if case == "digits" else "photo-cnn"]
+        with _offline_weights():
+            assert REMEDIES["pretrained_base"].apply(other, PHOTO_OVERFITTING, facts) is None, case
+
+
+def test_without_its_weights_the_pretrained_base_says_why_and_the_others_are_used():
+    from fitdoctor.treatment.registry import choose
+
+    raw = _presets()["photo-cnn"]
+    skipped = []
+    with mock.patch.object(pretrained_base, "weights_available", return_value="URL fetch failure: no network"):
+        new, applied = choose(raw, PHOTO_OVERFITTING, facts={"train_per_class": 140}, skipped=skipped)
+    assert [a.id for a in applied] == ["augmentation", "dropout", "l2"]
+    assert skipped[0]["id"] == "pretrained_base"
+    text = str(Change(skipped[0]["reason"]["key"], **skipped[0]["reason"]["values"]))
+    assert "MobileNetV3Small" in text and "URL fetch failure: no network" in text and "~/.keras/models" in text

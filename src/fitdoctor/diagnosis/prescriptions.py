@@ -36,6 +36,10 @@ SNIPPETS = {
     "clipnorm": "keras.optimizers.SGD(learning_rate=0.01, momentum=0.9, clipnorm=1.0)",
     "larger_batch": "model.fit(..., batch_size=128)",
     "check_inputs": "assert np.isfinite(x_train).all()  # NaN or inf in the data?",
+    "pretrained_base": (
+        "keras.applications.MobileNetV3Small(include_top=False, weights='imagenet', pooling='avg')"
+        "  # frozen, then fine-tuned"
+    ),
 }
 
 BASE_ORDER = {
@@ -103,6 +107,8 @@ def rank(finding: Finding, ctx: dict) -> list[str]:
             first("better_init", "lower_lr" if "lower_lr" in order else "higher_lr")
     elif finding.kind == "still_improving" and ctx["lr"] and ctx["lr"] < usual_lr(ctx["optimizer"] or "") / 3:
         first("higher_lr")
+    if ctx["photos"] and not ctx["pretrained"] and finding.kind in ("overfitting", "underfitting"):
+        order.insert(0 if finding.kind == "overfitting" else min(1, len(order)), "pretrained_base")
     return order
 
 

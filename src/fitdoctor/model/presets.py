@@ -1,4 +1,5 @@
-"""Starting specs (`fitdoctor spec new`): small-cnn, mlp and tiny, commented in en or pt."""
+"""Starting specs (`fitdoctor spec new`): small-cnn, mlp and tiny for the digits, photo-cnn for colour
+photos, commented in en or pt."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from fitdoctor.errors import param_error
 from fitdoctor.i18n import _, t
 
 PRESET_DIR = Path(__file__).with_name("presets")
-PRESETS = ("small-cnn", "mlp", "tiny")
+PRESETS = ("small-cnn", "mlp", "tiny", "photo-cnn")
 
 
 def preset_text(name: str = "small-cnn", lang: str | None = None) -> str:
@@ -23,6 +24,6 @@ def preset_text(name: str = "small-cnn", lang: str | None = None) -> str:
         True
     """
     if name not in PRESETS:
-        raise param_error("preset", "spec new", _("one of small-cnn, mlp, tiny"), name)
+        raise param_error("preset", "spec new", _("one of {choices}", choices=", ".join(PRESETS)), name)
     text = (PRESET_DIR / f"{name}.yaml").read_text(encoding="utf-8")
     return re.sub(r"\{(\w+)\}$", lambda m: t(f"spec_comment.{m.group(1)}", lang), text, flags=re.M)

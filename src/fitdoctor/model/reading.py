@@ -112,7 +112,8 @@ def describe_layer(name: str, args: dict) -> str:
 
 def context(raw: dict | None) -> dict:
     """What a spec already does, for ranking remedies: augmentation, dropout, L2, early stopping,
-    batch normalisation, constant initializers, the optimizer and its learning rate.
+    batch normalisation, constant initializers, the optimizer and its learning rate, whether its
+    images suit a pretrained base (RGB, 32x32 or more) and whether it has one.
 
     A spec that cannot be read (a hand-made dict) gives what could be read.
     """
@@ -127,11 +128,15 @@ def context(raw: dict | None) -> dict:
         "batchnorm": False,
         "lr": None,
         "optimizer": None,
+        "photos": False,  # RGB images of at least 32x32: a pretrained ImageNet base can take them
+        "pretrained": False,  # a keras.applications base is already in the model
     }
     if not raw:
         return ctx
     try:
-        ctx["augmentation"] = bool((raw.get("data") or {}).get("augmentation"))
+        data = raw.get("data") or {}
+        ctx["augmentation"] = bool(data.get("augmentation"))
+        ctx["photos"] = data.get("color_mode") == "rgb" and min(data.get("image_size") or [0]) >= 32
         for name, args in layers(raw) if raw.get("model") else []:
             if name == "Dropout":
                 ctx["max_dropout"] = max(ctx["max_dropout"], float(args.get("rate", 0)))
@@ -139,6 +144,7 @@ def context(raw: dict | None) -> dict:
             ctx["l2"] |= "kernel_regularizer" in args
             ctx["constant_init"] |= is_constant_initializer(args.get("kernel_initializer"))
             ctx["augmentation"] |= name.startswith("Random")
+            ctx["pretrained"] |= "include_top" in args or "weights" in args  # how application entries are written
         ctx["early_stopping"] = callback_index(raw, "EarlyStopping") is not None
         if (raw.get("compile") or {}).get("optimizer"):
             name, args = optimizer(raw)

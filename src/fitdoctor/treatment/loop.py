@@ -6,7 +6,10 @@ validation worse than the round it started from (by more than the validation set
 is undone: the next round starts again from the better spec and leaves out the change
 blamed for the damage (augmentation first when training accuracy collapsed; with several
 changes and no suspect, it tries the first one alone), and the round records which change
-was blamed and why. The loop stops at a good fit, after two rounds without a better
+was blamed and why. When a finding is about the learning rate (diverged, unstable, underfitting)
+and a round changes the rate, the new rate is measured by a range test on the new spec
+(`fitdoctor.lr_find`, fastai's valley) instead of the rule of thumb. A remedy the epoch budget
+would cut short is not applied. The loop stops at a good fit, after two rounds without a better
 validation score, or when the rounds or the epoch budget run out. The best round is chosen
 on validation only (round 0 included, so the kept model is never worse on validation than
 the spec as given); the test split is read once, at the very end, for the chosen model and
@@ -125,6 +128,7 @@ def fix(
     echo=print,
     trainer=None,
     evaluate=None,
+    lr_finder=None,
 ) -> Treatment:
     """Treat a spec in a closed loop; return the treatment record (also in RUNDIR/treatment.json).
 
@@ -138,11 +142,13 @@ def fix(
         lang: Language of the summary ("en" or "pt").
         resume: Continue an interrupted fix run.
         echo: Function for progress lines (None for silence).
-        trainer, evaluate: Injected for tests; default real training and test evaluation.
+        trainer, evaluate, lr_finder: Injected for tests; default real training, test evaluation and
+            learning-rate range test (`fitdoctor.lr_find`).
     """
     from fitdoctor.training.run import train as default_train
 
     trainer = trainer or default_train
+    lr_finder = lr_finder or _default_lr_finder
     evaluate = evaluate or _default_evaluate
     say = echo or (lambda _line: None)
     language = resolve_lang(lang)
@@ -156,8 +162,16 @@ def fix(
             say(_("'{path}' already holds a finished treatment; nothing to do.", language, path=run.path))
             return record
         loop = _Loop(record, run, budget, max_rounds, say, language)
+        loop.measure_lr = lambda raw: lr_finder(raw, data, seed)
         loop.train_rounds(base, data, trainer, seed=seed, echo_rounds=echo is not None)
         return _finish(record, run, data, evaluate, language, say)
+
+
+def _default_lr_finder(raw: dict, data: Path, seed) -> dict:
+    """The range test's suggestions for a spec (`fitdoctor.lr_find`, nothing written)."""
+    from fitdoctor.training.lr_find import lr_find
+
+    return lr_find(Spec(raw), data, None, seed=seed).suggestions
 
 
 def _open_record(run: RunDir, resume: bool, base: Spec, budget: int) -> Treatment:
@@ -194,6 +208,9 @@ class _Loop:
         self.record, self.run, self.budget, self.max_rounds, self.say = record, run, budget, max_rounds, say
         self.lang = lang
         self.best_score, self.stale = None, 0
+        self.skipped: list[dict] = []  # remedies that fit the last case but could not be applied, and why
+        self.measure_lr = None  # spec dict -> the range test's suggestions (set by `fix`)
+        self.measured: dict | None = None  # what the range test found for the next round
         for r in record.rounds:
             if r.get("finished"):
                 self._score(r)
@@ -229,10 +246,14 @@ class _Loop:
                     "spec_diff": _spec_diff(start["spec"], new_raw),
                     "parent": start["round"],
                     **({"undo": undo} if undo else {}),
+                    **({"skipped": self.skipped} if self.skipped else {}),
+                    **({"lr_find": self.measured} if self.measured else {}),
                 }
             )
         current["spec"] = {**current["spec"], "fit": dict(current["spec"]["fit"])}
-        current["spec"]["fit"]["epochs"] = min(int(current["spec"]["fit"]["epochs"]), max(1, self.budget - self.used()))
+        tune = int((current["spec"]["fit"].get("fine_tune") or {}).get("epochs", 0))
+        left = max(1, self.budget - self.used() - tune)  # a fine-tuning phase comes after fit.epochs
+        current["spec"]["fit"]["epochs"] = min(int(current["spec"]["fit"]["epochs"]), left)
         rounds.append(current)
         self._save()
         if k:
@@ -268,6 +289,7 @@ class _Loop:
         if finding.kind not in TREATED:
             return "no_remedy", [], None, None, None
         too_long: list[str] = []
+        self.skipped, self.measured = [], None
         new_raw, applied = choose(
             start["spec"],
             finding,
@@ -276,10 +298,43 @@ class _Loop:
             because=because,
             epochs_left=self.budget - self.used(),
             too_long=too_long,
+            facts=self.facts(start),
+            skipped=self.skipped,
         )
+        for skip in self.skipped:
+            self.say(_("  not applied: {reason}", self.lang, reason=render(skip["reason"], self.lang)))
         if not applied:
             return "budget_short" if too_long else "no_remedy", [], None, None, None
+        if finding.kind in MEASURED_LR:
+            self._rate_from_range_test(start["spec"], new_raw, applied)
         return "", applied, new_raw, start, undo
+
+    def _rate_from_range_test(self, old_raw: dict, new_raw: dict, applied: list) -> None:
+        """Replace a learning-rate remedy's guess by the range test's rate on the new spec (fastai's valley),
+        when the measurement goes the remedy's way; the round records what the test suggested."""
+        from fitdoctor.model.reading import learning_rate
+        from fitdoctor.treatment.spec_edit import set_optimizer_arg
+
+        moves = [a for a in applied if a.id in ("lower_lr", "higher_lr")]
+        if not moves or self.measure_lr is None:
+            return
+        old, guess = learning_rate(old_raw), learning_rate(new_raw)
+        try:
+            found = self.measure_lr(new_raw)
+        except UserError as exc:  # too few finite losses, a schedule: the remedy's own guess stays
+            self.measured = {"error": str(exc)}
+            return
+        rate = float(f"{found['valley']:.3g}")
+        agrees = rate < old if moves[0].id == "lower_lr" else rate > old
+        self.measured = {**found, "used": agrees}
+        if agrees:
+            set_optimizer_arg(new_raw, "learning_rate", rate)
+            moves[0].change = Change("change.lr_range_test", old=f"{old:g}", new=f"{rate:g}", guess=f"{guess:g}")
+
+    def facts(self, r: dict) -> dict:
+        """What round `r`'s run knows of the data, for remedies that depend on it (images per class)."""
+        counts = (self.run.round(r["round"]).info() or {}).get("counts", {}).get("train")
+        return {"train_per_class": min(counts.values())} if counts else {}
 
     def blocked(self) -> set[str]:
         """Remedies blamed for a round that made things worse: never applied again in this treatment."""
@@ -342,6 +397,8 @@ class _Loop:
         self.run.write_treatment(self.record.to_dict())
 
 
+# Findings about the learning rate: their next rate is measured by a range test, not guessed.
+MEASURED_LR = ("diverged", "unstable", "underfitting")
 COLLAPSE = 0.2  # training accuracy this much lower than in the round before: the change broke learning
 
 

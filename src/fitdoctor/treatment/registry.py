@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from fitdoctor.diagnosis.prescriptions import rank
 from fitdoctor.model.reading import context
 from fitdoctor.treatment.change import Change
+from fitdoctor.treatment.remedies.pretrained_base import Unavailable
 
 MODULES = (
     "augmentation",
@@ -25,6 +26,7 @@ MODULES = (
     "batchnorm",
     "clipnorm",
     "larger_batch",
+    "pretrained_base",
 )
 REMEDIES = {m.ID: m for m in (importlib.import_module(f"fitdoctor.treatment.remedies.{name}") for name in MODULES)}
 # Remedies applied per round. Overfitting gets three: the notes' classic cure is a combination
@@ -62,6 +64,8 @@ def choose(
     because: Change | None = None,
     epochs_left: int | None = None,
     too_long: list | None = None,
+    facts: dict | None = None,
+    skipped: list | None = None,
 ) -> tuple[dict, list[Applied]]:
     """Apply the best-ranked remedies that still change something; return (new spec, applied).
 
@@ -77,6 +81,9 @@ def choose(
         epochs_left: The epoch budget left: a remedy that would train longer than that (more epochs
             that the budget would cut short) is not applied; its id goes to `too_long`.
         too_long: A list that receives the ids of the remedies left out for the budget.
+        facts: What the run knows of the data (`train_per_class`), for remedies that need it.
+        skipped: A list that receives `{"id", "reason"}` for each remedy that fits the case but could
+            not be applied here (pretrained weights that cannot be loaded).
     """
     new = copy.deepcopy(raw)
     limit = max_remedies or PER_ROUND.get(finding.kind, 1)
@@ -87,11 +94,19 @@ def choose(
         if module is None or finding.kind not in module.KINDS or rid in exclude:
             continue
         trial = copy.deepcopy(new)
-        change = module.apply(trial, finding)
+        try:
+            change = (
+                module.apply(trial, finding, facts)
+                if getattr(module, "USES_FACTS", False)
+                else module.apply(trial, finding)
+            )
+        except Unavailable as exc:  # fits the case, cannot be applied here: say why, use the others
+            if skipped is not None:
+                skipped.append({"id": rid, "reason": exc.reason.to_dict()})
+            continue
         if not change:
             continue
-        epochs = int(trial["fit"]["epochs"])
-        if epochs_left is not None and epochs > max(epochs_left, int(new["fit"]["epochs"])):
+        if epochs_left is not None and total_epochs(trial) > max(epochs_left, total_epochs(new)):
             if too_long is not None:
                 too_long.append(rid)
             continue
@@ -100,6 +115,12 @@ def choose(
         if len(applied) >= limit:
             break
     return new, applied
+
+
+def total_epochs(raw: dict) -> int:
+    """The epochs a spec trains: `fit.epochs`, plus the fine-tuning phase's."""
+    tune = raw["fit"].get("fine_tune") or {}
+    return int(raw["fit"]["epochs"]) + int(tune.get("epochs", 0))
 
 
 def _because(finding) -> Change:
