@@ -15,9 +15,11 @@ of the JPEGs stored sideways with an EXIF Orientation tag), results in `results/
 - EXIF: every EXIF-rotated file decoded upright, compared with `PIL.ImageOps.exif_transpose` (100% wanted);
 - `data inspect` (every check on) vs a single-process Pillow full-decode loop, files/s (>= 2x wanted);
 - the loader to a 160x160 RGB spec vs `keras.utils.image_dataset_from_directory`, on the JPEGs (the peer
-  skips WebP), images/s of the first epoch (decoding included, >= 3x wanted) and of the second (>= 1x);
+  skips WebP), both validating on the val split each epoch: training images/s of the first epoch
+  (decoding included, >= 3x wanted) and of the second (>= 1x);
 - streaming: peak memory of one process that loads the JPEGs at a size whose decoded total is >= 10 GB
-  and trains two epochs on them (< 1 GB wanted).
+  and trains two epochs on them (< 1 GB wanted), beside the peak of the same model, batch and image
+  size on four in-memory batches (TensorFlow and Keras's own share), and the difference.
 
     pip install -e '.[bench]' && python benchmarks/data_bench.py [N]
     python benchmarks/data_bench.py photos [PER_CLASS]
@@ -166,17 +168,28 @@ if which == "fitdoctor":
     data = load_split(split, image_size=(size, size), color_mode="rgb")
     n = len(data.labels["train"])
     ds = data.dataset("train", batch_size=batch, shuffle=True, seed=1)
+    val = data.dataset("val", batch_size=batch)
     how = data.how
-else:
-    ds = keras.utils.image_dataset_from_directory(split + "/train", image_size=(size, size), batch_size=batch,
-                                                   seed=1, verbose=False).map(lambda x, y: (x / 255.0, y))
+elif which == "peer":
+    def folder(name, shuffle):
+        ds = keras.utils.image_dataset_from_directory(
+            split + "/" + name, image_size=(size, size), batch_size=batch, shuffle=shuffle, seed=1, verbose=False)
+        return ds.map(lambda x, y: (x / 255.0, y))
+    ds, val = folder("train", True), folder("val", False)
     n = sum(len(f) for _r, _d, f in os.walk(split + "/train"))
     how = ""
+else:  # baseline: the same model, batch and image size on four in-memory batches (TensorFlow's own share)
+    import numpy as np
+    import tensorflow as tf
+    x = np.zeros((4 * batch, size, size, 3), np.uint8)
+    ds = val = tf.data.Dataset.from_tensor_slices((x, np.zeros(4 * batch, np.int32))).batch(batch).map(
+        lambda a, b: (tf.cast(a, tf.float32) / 255.0, b))
+    n, how = 4 * batch, ""
 m = model(size)
-m.fit(ds, epochs=1, verbose=0)
+m.fit(ds, validation_data=val, epochs=1, verbose=0)
 first = time.perf_counter() - start
 start = time.perf_counter()
-m.fit(ds, epochs=1, verbose=0)
+m.fit(ds, validation_data=val, epochs=1, verbose=0)
 second = time.perf_counter() - start
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"images": n, "first_epoch_s": round(first, 1), "second_epoch_s": round(second, 1),
@@ -278,10 +291,13 @@ def photos(per_class: int) -> dict:
         side = int(np.ceil(np.sqrt(10e9 / (3 * len(jpegs)))))
         os.environ["TMPDIR"] = str(tmp)  # the stream's cache file goes to this disk, and is removed with it
         streamed = loader_run("fitdoctor", tmp / "split", side, 8)
+        baseline = loader_run("baseline", tmp / "split", side, 8)
         out["streaming"] = {
             "image_size": [side, side],
             "decoded_gb": round(len(jpegs) * side * side * 3 / 1e9, 2),
             **streamed,
+            "tensorflow_alone_peak_mb": baseline["peak_mb"],
+            "streaming_own_mb": streamed["peak_mb"] - baseline["peak_mb"],
         }
         os.environ.pop("TMPDIR")
     return out

@@ -156,10 +156,21 @@ def data() -> None:
 @click.argument("folder", type=click.Path(path_type=str))
 @click.option("--json", "as_json", is_flag=True, help=_("Print one JSON document."))
 @click.option("--no-cache", is_flag=True, help=_("Decode every file again, ignoring what earlier scans remembered."))
-def data_inspect(folder: str, as_json: bool, no_cache: bool) -> None:
+@click.option(
+    "--spec",
+    "spec_path",
+    type=click.Path(path_type=str),
+    help=_("List the images smaller than this spec's image_size."),
+)
+def data_inspect(folder: str, as_json: bool, no_cache: bool, spec_path: str | None) -> None:
     from fitdoctor.data.inspect import inspect_folder, render
 
-    ins = inspect_folder(folder, progress=not as_json, use_cache=not no_cache)
+    image_size = None
+    if spec_path:
+        from fitdoctor.model.spec import load_spec
+
+        image_size = tuple(load_spec(spec_path).raw["data"]["image_size"])
+    ins = inspect_folder(folder, progress=not as_json, use_cache=not no_cache, image_size=image_size)
     click.echo(json.dumps(ins.to_dict(), indent=2) if as_json else render(ins))
 
 

@@ -107,3 +107,22 @@ def test_the_cli_writes_the_set(tmp_path, capsys):
     assert "Wrote 8 photo-like images" in capsys.readouterr().out
     assert main(["data", "photo-set", str(tmp_path / "q"), "--megapixels", "3", "1"]) == 2
     assert "megapixels" in capsys.readouterr().err
+
+
+def test_inspect_lists_the_images_smaller_than_the_spec_s_image_size(photos, tmp_path, capsys):
+    root, _summary = photos
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("data: {image_size: [160, 160], color_mode: rgb}\nmodel: [Flatten, {Dense: {units: auto}}]\n")
+    expected = []
+    for path in sorted(p for p in root.rglob("*") if p.is_file()):
+        with Image.open(path) as im:
+            width, height = ImageOps.exif_transpose(im).size
+        if width < 160 or height < 160:
+            expected.append(path.relative_to(root).as_posix())
+    assert 0 < len(expected) < 4 * PER_CLASS
+    assert main(["data", "inspect", str(root), "--json", "--spec", str(spec)]) == 0
+    found = json.loads(capsys.readouterr().out)["too_small"]
+    assert found["image_size"] == [160, 160] and found["count"] == len(expected)
+    assert {x["path"] for x in found["smallest"]} <= set(expected)
+    assert main(["data", "inspect", str(root), "--spec", str(spec)]) == 0
+    assert f"smaller than the spec's image_size 160x160: {len(expected)} files" in capsys.readouterr().out

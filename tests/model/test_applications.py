@@ -155,3 +155,35 @@ def test_resume_continues_across_the_phase_boundary(tmp_path, tiny_split, monkey
     assert state["epoch"] == 3 and state["boundary"] == 1
     model = keras.saving.load_model(tmp_path / "run" / "last.keras")
     assert float(keras.ops.convert_to_numpy(model.optimizer.learning_rate)) == pytest.approx(1e-4)
+
+
+def test_weights_from_a_file_one_frozen_epoch_one_fine_tuning_epoch_save_reload_predict_the_same(tmp_path):
+    """The issue's check: MobileNetV3Small from a weights file saved by the test, 1 epoch frozen, 1 fine-tuning
+    (the run's own phase change), saved, reloaded with plain `keras.saving.load_model`, the same predictions."""
+    from types import SimpleNamespace
+
+    from fitdoctor.training.run import _start_fine_tuning
+
+    keras.utils.set_random_seed(5)
+    own = keras.applications.MobileNetV3Small(
+        input_shape=(32, 32, 3), include_top=False, weights=None, pooling="avg", alpha=0.75, minimalistic=True
+    )
+    own.save_weights(tmp_path / "base.weights.h5")
+    spec_file = tmp_path / "spec.yaml"
+    spec_file.write_text(spec_text(weights=str(tmp_path / "base.weights.h5"), color="rgb"))
+    spec = load_spec(spec_file)
+    built = build_model(spec, 4, (32, 32, 3))
+    x = np.random.default_rng(6).uniform(0, 1, (32, 32, 32, 3)).astype(np.float32)
+    y = np.arange(32) % 4
+    frozen = [np.array(w) for w in built.model.layers[2].weights]
+    built.model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    assert all(np.array_equal(a, np.array(w)) for a, w in zip(frozen, built.model.layers[2].weights, strict=True))
+    lines = []
+    _start_fine_tuning(spec, SimpleNamespace(num_classes=4), built, spec.raw["fit"]["fine_tune"], 1, lines.append)
+    built.model.fit(x, y, epochs=1, batch_size=16, verbose=0)
+    changed = [not np.array_equal(a, np.array(w)) for a, w in zip(frozen, built.model.layers[2].weights, strict=True)]
+    assert any(changed) and not all(changed)  # the top layers moved, the rest (and BatchNormalization) did not
+    built.model.save(tmp_path / "tuned.keras")
+    reloaded = keras.saving.load_model(tmp_path / "tuned.keras")
+    assert np.allclose(built.model.predict(x, verbose=0), reloaded.predict(x, verbose=0), atol=1e-6)
+    assert lines and lines[0].startswith("Fine-tuning from epoch 2: ")

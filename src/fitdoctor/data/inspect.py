@@ -42,6 +42,7 @@ class Inspection:
     quality: dict = field(default_factory=dict)
     rotated: list[str] = field(default_factory=list)
     animated: list[str] = field(default_factory=list)
+    too_small: dict = field(default_factory=dict)  # with a spec: images smaller than its image_size
     warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict:
@@ -132,8 +133,29 @@ def quality(recs, limit: int | None = WORST) -> dict:
     return out
 
 
-def analyse(s: Scan) -> Inspection:
-    """Build the inspection from a finished scan (no file is read again)."""
+def too_small(recs, image_size: tuple[int, int] | None, limit: int | None = WORST) -> dict:
+    """Images smaller than a spec's `image_size` (height, width) as viewed: they would be upscaled when loaded.
+
+    Example:
+        >>> from fitdoctor.data.images import FileRecord
+        >>> too_small([FileRecord("a", width=40, height=30), FileRecord("b", width=640, height=480)], (64, 64))
+        {'image_size': [64, 64], 'count': 1, 'smallest': [{'path': 'a', 'size': '40x30'}]}
+    """
+    if image_size is None:
+        return {}
+    height, width = image_size
+    small = [r for r in recs if r.width < width or r.height < height]
+    small.sort(key=lambda r: (r.width * r.height, r.path))
+    return {
+        "image_size": [height, width],
+        "count": len(small),
+        "smallest": [{"path": r.path, "size": f"{r.width}x{r.height}"} for r in small[:limit]],
+    }
+
+
+def analyse(s: Scan, image_size: tuple[int, int] | None = None) -> Inspection:
+    """Build the inspection from a finished scan (no file is read again); with `image_size` (a spec's
+    height and width), the images smaller than it are listed."""
     usable = [i for i, f in enumerate(s.files) if f.record.problem is None]
     recs = [s.files[i].record for i in usable]
     exact, near = scan_groups(s)
@@ -183,17 +205,25 @@ def analyse(s: Scan) -> Inspection:
         quality=quality(recs),
         rotated=sorted(r.path for r in recs if r.orientation != 1),
         animated=sorted(r.path for r in recs if r.frames > 1),
+        too_small=too_small(recs, image_size),
         warnings=warnings,
     )
 
 
-def inspect_folder(root: str | os.PathLike, *, progress: bool = False, use_cache: bool = True) -> Inspection:
+def inspect_folder(
+    root: str | os.PathLike,
+    *,
+    progress: bool = False,
+    use_cache: bool = True,
+    image_size: tuple[int, int] | None = None,
+) -> Inspection:
     """Inspect a class folder or a split folder, reading every file and changing nothing.
 
     Args:
         root: The folder.
         progress: Show a progress bar on stderr.
         use_cache: Reuse what earlier scans found for unchanged files (see `scan_cache`).
+        image_size: A spec's (height, width): images smaller than it are listed (`too_small`).
 
     Example:
         >>> import tempfile
@@ -203,7 +233,7 @@ def inspect_folder(root: str | os.PathLike, *, progress: bool = False, use_cache
         >>> inspect_folder(d + "/digits").classes["7"]
         3
     """
-    return analyse(scan(Path(root), progress=progress, use_cache=use_cache))
+    return analyse(scan(Path(root), progress=progress, use_cache=use_cache), image_size)
 
 
 def _human_bytes(n: int) -> str:
@@ -265,6 +295,19 @@ def render(ins: Inspection, limit: int = 10) -> str:
         )
     if ins.animated:
         lines.append("  " + _("animated files: {n} (their first frame is used)", n=len(ins.animated)))
+    if ins.too_small.get("count"):
+        height, width = ins.too_small["image_size"]
+        lines.append(
+            "  "
+            + _(
+                "smaller than the spec's image_size {height}x{width}: {n} files (upscaled when loaded); the smallest:"
+                " {smallest}",
+                height=height,
+                width=width,
+                n=ins.too_small["count"],
+                smallest=", ".join(f"{x['path']} ({x['size']})" for x in ins.too_small["smallest"][:3]),
+            )
+        )
     sections = [
         (_("Unusable files"), [f"{p['path']}: {_(p['reason'])}" for p in ins.problems]),
         (_("Exact duplicates"), [" = ".join(g) for g in ins.duplicates]),

@@ -144,7 +144,7 @@ class SplitData:
             image.set_shape((height, width, channels))
             return image, label
 
-        ds = ds.map(load, num_parallel_calls=os.cpu_count() or 1)  # one decode per core in flight, no more
+        ds = ds.map(load, num_parallel_calls=tf.data.AUTOTUNE)
         key = (str(self.root.resolve()), self.image_size, self.mode, self.resize, split, shard)
         name = hashlib.sha256(repr(key).encode()).hexdigest()[:16]  # one cache per split, size, decoder and shard
         return ds.cache(str(_cache_dir() / name))
