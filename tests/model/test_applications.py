@@ -117,6 +117,8 @@ def test_fine_tuning_is_one_curve_with_its_boundary_and_the_saved_model_predicts
     assert any(line.startswith("Fine-tuning from epoch 2: ") for line in lines), lines
     info = json.loads((tmp_path / "run" / "run.json").read_text())
     assert info["fine_tune_from_epoch"] == 2 and not info["stopped_early"]
+    live = json.loads((tmp_path / "run" / "diagnosis.json").read_text())
+    assert live["epochs"] == 2  # the live callback saw both phases as one curve
     model = keras.saving.load_model(tmp_path / "run" / "last.keras")  # plain Keras, no custom objects
     base = model.layers[2]
     assert any(layer.trainable for layer in base.layers) and len(model.trainable_weights) > 2

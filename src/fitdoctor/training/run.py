@@ -378,6 +378,10 @@ def _fit(spec: Spec, data, built, datasets, callbacks, saver, done: int, boundar
         with strategy.scope():
             _start_fine_tuning(spec, data, built, tune, boundary, log)
     saver.phase = {"boundary": boundary}
+    for cb in callbacks:  # the live FitDoctor tells one story: the fine-tuning epochs follow the head's
+        if hasattr(cb, "initial_history"):
+            cb.initial_history = {k: list(v) for k, v in saver.history.items()}
+            cb.initial_flagged = dict(cb.flagged)
     _fit_phase(spec, data, built, train_ds, val_ds, callbacks, boundary + int(tune["epochs"]), done)
     return boundary
 
