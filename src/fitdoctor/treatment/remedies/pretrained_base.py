@@ -41,7 +41,8 @@ def weights_available(image_size) -> str | None:
         )
     except Exception as exc:  # no network, a proxy, a full disk: one line of why
         text = str(exc).strip().splitlines()
-        return (text[0] if text else type(exc).__name__)[:160]
+        text = text[0] if text else type(exc).__name__
+        return text.split(" -- ")[-1][:160]  # Keras's "URL fetch failure on URL: None -- [Errno -2] ...": the cause
     return None
 
 
