@@ -22,7 +22,7 @@ of the JPEGs stored sideways with an EXIF Orientation tag), results in `results/
   size on four in-memory batches (TensorFlow and Keras's own share), and the difference.
 
     pip install -e '.[bench]' && python benchmarks/data_bench.py [N]
-    python benchmarks/data_bench.py photos [PER_CLASS]
+    python benchmarks/data_bench.py photos [PER_CLASS [streaming]]
 """
 
 from __future__ import annotations
@@ -231,8 +231,8 @@ def loader_run(which: str, split: Path, size: int, batch: int) -> dict:
     return json.loads(out.strip().splitlines()[-1])
 
 
-def photos(per_class: int) -> dict:
-    from concurrent.futures import ProcessPoolExecutor
+def photos(per_class: int, only: str | None = None) -> dict:
+    """The photo figures; `only="streaming"` measures the streaming part again and keeps the others."""
 
     from PIL import Image
 
@@ -259,6 +259,27 @@ def photos(per_class: int) -> dict:
             if orientation(im) != 1:
                 rotated.append(path)
     out: dict = {"cores": os.cpu_count(), "set": summary, "jpeg_files": len(jpegs)}
+    if only == "streaming":
+        out = {**json.loads((RESULTS / "data_photos.json").read_text()), **out}
+    else:
+        out.update(_exif_and_inspect(src, files, rotated))
+    with tempfile.TemporaryDirectory(dir=work) as tmp:
+        tmp = Path(tmp)
+        for path in jpegs:  # the JPEGs only, linked: the peer does not read WebP
+            link = tmp / "jpegs" / path.relative_to(src)
+            link.parent.mkdir(parents=True, exist_ok=True)
+            os.link(path, link)
+        split_folder(tmp / "jpegs", tmp / "split", ratio=(0.8, 0.2), seed=1, mode="hardlink")
+        if only != "streaming":
+            out["loader_160"] = _loaders(tmp / "split")
+        out["streaming"] = _streaming(tmp, len(jpegs))
+    return out
+
+
+def _exif_and_inspect(src: Path, files: list[Path], rotated: list[Path]) -> dict:
+    from concurrent.futures import ProcessPoolExecutor
+
+    out = {}
     with ProcessPoolExecutor() as pool:
         upright = sum(pool.map(_upright, map(str, rotated), chunksize=8))
     out["exif"] = {"rotated_files": len(rotated), "decoded_upright": upright, "share": round(upright / len(rotated), 4)}
@@ -271,41 +292,40 @@ def photos(per_class: int) -> dict:
         "fitdoctor_inspect_files_per_s": round(len(files) / ours, 1),
         "ratio": round(single / ours, 2),
     }
-
-    with tempfile.TemporaryDirectory(dir=work) as tmp:
-        tmp = Path(tmp)
-        for path in jpegs:  # the JPEGs only, linked: the peer does not read WebP
-            link = tmp / "jpegs" / path.relative_to(src)
-            link.parent.mkdir(parents=True, exist_ok=True)
-            os.link(path, link)
-        split_folder(tmp / "jpegs", tmp / "split", ratio=(0.8, 0.2), seed=1, mode="hardlink")
-        peer = loader_run("peer", tmp / "split", 160, 32)
-        mine = loader_run("fitdoctor", tmp / "split", 160, 32)
-        out["loader_160"] = {
-            "image_dataset_from_directory": peer,
-            "fitdoctor": mine,
-            "first_epoch_ratio": round(mine["first_images_per_s"] / peer["first_images_per_s"], 2),
-            "second_epoch_ratio": round(mine["second_images_per_s"] / peer["second_images_per_s"], 2),
-        }
-        # Streaming: a side whose decoded total (train + val) is at least 10 GB, over the default 4 GiB budget.
-        side = int(np.ceil(np.sqrt(10e9 / (3 * len(jpegs)))))
-        os.environ["TMPDIR"] = str(tmp)  # the stream's cache file goes to this disk, and is removed with it
-        streamed = loader_run("fitdoctor", tmp / "split", side, 8)
-        baseline = loader_run("baseline", tmp / "split", side, 8)
-        out["streaming"] = {
-            "image_size": [side, side],
-            "decoded_gb": round(len(jpegs) * side * side * 3 / 1e9, 2),
-            **streamed,
-            "tensorflow_alone_peak_mb": baseline["peak_mb"],
-            "streaming_own_mb": streamed["peak_mb"] - baseline["peak_mb"],
-        }
-        os.environ.pop("TMPDIR")
     return out
+
+
+def _loaders(split: Path) -> dict:
+    peer = loader_run("peer", split, 160, 32)
+    mine = loader_run("fitdoctor", split, 160, 32)
+    return {
+        "image_dataset_from_directory": peer,
+        "fitdoctor": mine,
+        "first_epoch_ratio": round(mine["first_images_per_s"] / peer["first_images_per_s"], 2),
+        "second_epoch_ratio": round(mine["second_images_per_s"] / peer["second_images_per_s"], 2),
+    }
+
+
+def _streaming(tmp: Path, images: int) -> dict:
+    """A side whose decoded total (train + val) is at least 10 GB, over the default 4 GiB budget."""
+    side = int(np.ceil(np.sqrt(10e9 / (3 * images))))
+    os.environ["TMPDIR"] = str(tmp)  # the stream's cache file goes to this disk, and is removed with it
+    streamed = loader_run("fitdoctor", tmp / "split", side, 8)
+    baseline = loader_run("baseline", tmp / "split", side, 8)
+    os.environ.pop("TMPDIR")
+    return {
+        "image_size": [side, side],
+        "decoded_gb": round(images * side * side * 3 / 1e9, 2),
+        **streamed,
+        "tensorflow_alone_peak_mb": baseline["peak_mb"],
+        "streaming_own_mb": streamed["peak_mb"] - baseline["peak_mb"],
+    }
 
 
 def main() -> int:
     if len(sys.argv) > 1 and sys.argv[1] == "photos":
-        out = photos(int(sys.argv[2]) if len(sys.argv) > 2 else 650)  # 2,600 files, 2,080 of them JPEG
+        per_class = int(sys.argv[2]) if len(sys.argv) > 2 else 650  # 2,600 files, 2,080 of them JPEG
+        out = photos(per_class, sys.argv[3] if len(sys.argv) > 3 else None)
         (RESULTS / "data_photos.json").write_text(json.dumps(out, indent=2) + "\n")
         print(json.dumps(out, indent=2))
         return 0

@@ -12,8 +12,8 @@ Two sick specs were added for the treatment's own checks (no KerasTuner peer):
 - `flip_collapse`: the photo set's arrows (`fitdoctor data photo-set`: up, down, left, right) with
   a spec that wrongly declares them flip-invariant, so the augmentation remedy adds flips: training
   collapses, and the next round must undo it and blame augmentation;
-- `over_regularised`: an MLP held back by Dropout 0.6 and L2 0.02 at once: the step that weakens
-  both at once.
+- `over_regularised`: an MLP held back by Dropout 0.7 and L2 0.05 at once (round 0 underfits, form
+  "regularised"): the step that weakens both at once.
 
     pip install -e '.[bench]' && python benchmarks/treatment_bench.py [--only NAME] [SEEDS...]
 """
@@ -64,13 +64,13 @@ fit: {epochs: 20}
     "over_regularised": BASE
     + """model:
   - Flatten
-  - Dense: {units: 256, activation: relu, kernel_regularizer: {L2: {l2: 0.02}}}
-  - Dropout: {rate: 0.6}
-  - Dense: {units: 128, activation: relu, kernel_regularizer: {L2: {l2: 0.02}}}
-  - Dropout: {rate: 0.6}
+  - Dense: {units: 256, activation: relu, kernel_regularizer: {L2: {l2: 0.05}}}
+  - Dropout: {rate: 0.7}
+  - Dense: {units: 128, activation: relu, kernel_regularizer: {L2: {l2: 0.05}}}
+  - Dropout: {rate: 0.7}
   - Dense: {units: auto, activation: softmax}
 compile: {optimizer: {Adam: {learning_rate: 0.001}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
-fit: {epochs: 15}
+fit: {epochs: 20}
 """,
     "flip_collapse": """data: {image_size: [32, 32], color_mode: rgb, batch_size: 32,
        invariances: [horizontal_flip, vertical_flip]}   # wrong: a flipped arrow is another class
@@ -83,7 +83,7 @@ model:
   - Dense: {units: 256, activation: relu}
   - Dense: {units: auto, activation: softmax}
 compile: {optimizer: {Adam: {learning_rate: 0.001}}, loss: SparseCategoricalCrossentropy, metrics: [accuracy]}
-fit: {epochs: 20}
+fit: {epochs: 40}
 """,
 }
 TARGET = {

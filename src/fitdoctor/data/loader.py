@@ -31,7 +31,6 @@ RESIZE_MODES = ("squash", "crop", "pad")  # Keras: plain resize, crop_to_aspect_
 MAX_MEMORY_BYTES = 4 * 1024**3
 SHUFFLE_BUFFER = 4096  # streamed images held for shuffling: a bounded, not a whole-set, shuffle
 SHUFFLE_SHARE = 32  # ... and at most 1/32 of the memory budget, however large each image is
-STREAM_PREFETCH = 2  # batches a streamed dataset holds ready (AUTOTUNE may hold many)
 _CACHE: dict[tuple, tuple[np.ndarray, np.ndarray]] = {}
 
 
@@ -116,8 +115,7 @@ class SplitData:
         ds = ds.map(prep, num_parallel_calls=tf.data.AUTOTUNE)
         if augment is not None:
             ds = ds.map(lambda a, b: (augment(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
-        # Streaming holds at most STREAM_PREFETCH batches ready: large images make each one large.
-        return ds.prefetch(STREAM_PREFETCH if self.streaming else tf.data.AUTOTUNE)
+        return ds.prefetch(tf.data.AUTOTUNE)
 
     def shuffle_buffer(self, split: str) -> int:
         """How many streamed images are held for shuffling: `SHUFFLE_BUFFER`, and at most 1/`SHUFFLE_SHARE`
