@@ -65,3 +65,15 @@ def test_the_diagnose_output_shown_in_each_readme_is_what_it_prints(tmp_path):
             assert proc.stdout.strip() == shown.strip(), f"{name}: the README shows other output than it prints"
             checked += 1
     assert checked >= 1
+
+
+def test_every_spec_shown_in_the_readme_reads():
+    """The ```yaml blocks are specs: each one reads (its sections, keys and fine_tune checked) without Keras."""
+    from fitdoctor.model.spec import load_spec
+
+    specs = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(encoding="utf-8"), re.S)
+    assert len(specs) >= 2
+    for text in specs:
+        assert load_spec(text).raw["model"]
+    tuned = [load_spec(text) for text in specs if "fine_tune" in text]
+    assert tuned and tuned[0].raw["fit"]["fine_tune"] == {"unfreeze": 20, "epochs": 10, "learning_rate": 1e-5}
