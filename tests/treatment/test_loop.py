@@ -398,3 +398,23 @@ def test_report_after_fix_opens_with_the_treatments_story(tmp_path, monkeypatch)
     assert "<h1>overfitting → corrigido</h1>" in pt and "Acurácia no teste 0.9400 → 0.9700 (+3.0 pontos)" in pt
     card = record._repr_html_()
     assert "overfitting → fixed" in card and 'class="fitdoctor compact"' in card
+
+
+def test_a_collapse_that_reads_as_a_good_fit_is_undone_too(tmp_path):
+    """Training and validation both fall to the same low level: healthy-looking curves, a much worse model."""
+
+    class CollapseLooksFine(AugmentationBreaksIt):
+        def __call__(self, spec, data, run_dir, **kw):
+            out = super().__call__(spec, data, run_dir, **kw)
+            if spec.raw["data"].get("augmentation"):
+                history = {**GOOD, "accuracy": [0.6] * 20, "val_accuracy": [0.6] * 20}
+                write_json(run_dir / "history.json", history)
+                out.history, out.diagnosis = history, diagnose(run_dir)
+                out.metrics["val"].update({"accuracy": 0.6})
+            return out
+
+    result = fix(
+        SPEC, tmp_path / "data", tmp_path / "run", trainer=CollapseLooksFine(), evaluate=fake_evaluate([]), echo=None
+    )
+    assert result.rounds[1]["verdict"] == "good_fit" and result.rounds[1]["val"]["accuracy"] == 0.6
+    assert result.rounds[2]["undo"]["blamed"] == ["augmentation"] and result.rounds[2]["parent"] == 0

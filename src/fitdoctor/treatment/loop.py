@@ -1,9 +1,10 @@
 """`fitdoctor fix`: diagnose, apply the remedies the evidence calls for, retrain, repeat.
 
 Round 0 trains the spec as given. Each later round applies remedies chosen from the
-previous round's diagnosis, trains the new spec, and diagnoses again. A round that is still
-sick and made validation worse than the round it started from (by more than the validation
-set resolves) is undone: the next round starts again from the better spec and leaves out the change
+previous round's diagnosis, trains the new spec, and diagnoses again. A round that made
+validation worse than the round it started from (by more than the validation set resolves)
+is undone, even when its curves look healthy (training that collapsed to the level of
+validation reads as a good fit): the next round starts again from the better spec and leaves out the change
 blamed for the damage (augmentation first when training accuracy collapsed; with several
 changes and no suspect, it tries the first one alone), and the round records which change
 was blamed and why. When a finding is about the learning rate (diverged, unstable, underfitting)
@@ -270,15 +271,15 @@ class _Loop:
         (reason, applied remedies, new spec, the round it starts from, the undo record or None)."""
         start, undo, exclude, limit, because = prev, None, self.blocked(), None, None
         parent = self.record.rounds[prev["parent"]] if prev.get("parent") is not None else None
-        if prev["verdict"] not in TREATED:  # healthy curves: stop; the best round on validation is kept
-            return "good_fit", [], None, None, None
-        if parent is not None and worse(prev, parent):
+        if parent is not None and worse(prev, parent):  # healthy curves too: a collapse can look like a good fit
             start = parent  # undo the round: start again from the better spec
             blamed, blocked, because = blame(prev, parent)
             undo = {"round": prev["round"], "blamed": blamed, "blocked": blocked, "because": because.to_dict()}
             exclude = exclude | set(blamed)
             if not blocked:  # several changes and no suspect: the first one alone
                 limit = 1
+        elif prev["verdict"] not in TREATED:
+            return "good_fit", [], None, None, None
         if self.stale >= 2:
             return "stale", [], None, None, None
         if prev["round"] >= self.max_rounds:
