@@ -88,3 +88,14 @@ def did_you_mean(name: object, choices: Iterable[str], *, show_choices: bool = F
     if hint:
         return _(" Did you mean '{hint}'?", hint=hint)
     return _(" Choose from: {choices}.", choices=", ".join(pool)) if show_choices else ""
+
+
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message, or its type's name when it has none.
+
+    Example:
+        >>> first_line(ValueError("Input size must be at least 32x32")), first_line(KeyError())
+        ('Input size must be at least 32x32', 'KeyError')
+    """
+    text = str(exc).strip().splitlines()
+    return text[0] if text else type(exc).__name__

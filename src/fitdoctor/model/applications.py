@@ -29,7 +29,7 @@ from pathlib import Path
 
 import numpy as np
 
-from fitdoctor.errors import UserError, did_you_mean
+from fitdoctor.errors import UserError, did_you_mean, first_line
 from fitdoctor.i18n import _
 
 # Arguments fitdoctor sets itself: the input comes from the data, the top is the spec's own layers.
@@ -154,7 +154,7 @@ def make_application(name: str, args: dict, where: str, input_shape: tuple, spec
     try:
         base = fn(input_shape=(height, width, 3), **kwargs)
     except ValueError as exc:
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = first_line(exc)
         raise UserError(
             _(
                 "{name} ({where}) cannot take images of {height}x{width}: {reason}. Change data.image_size (e.g."
@@ -167,7 +167,7 @@ def make_application(name: str, args: dict, where: str, input_shape: tuple, spec
             )
         ) from None
     except Exception as exc:  # a download that fails (no network), or a weights file of another model
-        text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        text = first_line(exc)
         raise UserError(
             _(
                 "The weights of {name} ({where}) could not be loaded: {reason}. Where there is no network, download"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from fitdoctor.errors import UserError, closest, did_you_mean
+from fitdoctor.errors import UserError, closest, did_you_mean, first_line
 from fitdoctor.i18n import N_, _
 from fitdoctor.model.reading import is_zeros_initializer, norm
 from fitdoctor.model.spec import Spec, entry
@@ -107,14 +107,9 @@ def _resolve_object(kind: str, value, where: str):
                 kind=_(kind_word),
                 name=name,
                 where=where,
-                error=_first_line(exc),
+                error=first_line(exc),
             )
         ) from None
-
-
-def _first_line(exc: Exception) -> str:
-    text = str(exc).strip().splitlines()
-    return text[0] if text else type(exc).__name__
 
 
 def _layer_class(name: str, where: str):
@@ -168,7 +163,7 @@ def make_layer(name: str, args: dict, where: str, num_classes: int):
         return cls(**kwargs)
     except (TypeError, ValueError) as exc:
         raise UserError(
-            _("Layer {value} ({where}): {exc}. Fix its arguments.", value=name, where=where, exc=_first_line(exc))
+            _("Layer {value} ({where}): {exc}. Fix its arguments.", value=name, where=where, exc=first_line(exc))
         ) from None
 
 
@@ -334,7 +329,7 @@ def build_model(spec: Spec, num_classes: int, input_shape: tuple[int, int, int])
             model = keras.Sequential([keras.Input(shape=input_shape), *layers], name="fitdoctor_model")
     except (ValueError, TypeError) as exc:
         raise UserError(
-            _("The model in {source} does not fit together: {exc}", source=spec.source, exc=_first_line(exc))
+            _("The model in {source} does not fit together: {exc}", source=spec.source, exc=first_line(exc))
         ) from None
     augmentation = None
     aug = spec.raw["data"].get("augmentation") or []
@@ -431,7 +426,7 @@ def make_callbacks(spec: Spec, run_dir=None) -> list:
                     "Callback {value} ({where}): {exc}. Fix its arguments.",
                     value=name,
                     where=where,
-                    exc=_first_line(exc),
+                    exc=first_line(exc),
                 )
             ) from None
     return out

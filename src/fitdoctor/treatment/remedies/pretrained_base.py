@@ -40,9 +40,10 @@ def weights_available(image_size) -> str | None:
             input_shape=(*image_size, 3), include_top=False, weights="imagenet", pooling="avg"
         )
     except Exception as exc:  # no network, a proxy, a full disk: one line of why
-        text = str(exc).strip().splitlines()
-        text = text[0] if text else type(exc).__name__
-        return text.split(" -- ")[-1][:160]  # Keras's "URL fetch failure on URL: None -- [Errno -2] ...": the cause
+        from fitdoctor.errors import first_line
+
+        # Keras says "URL fetch failure on URL: None -- [Errno -2] ...": keep the cause
+        return first_line(exc).split(" -- ")[-1][:160]
     return None
 
 
