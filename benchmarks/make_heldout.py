@@ -12,6 +12,7 @@ benchmark replays the live callback on the saved histories.
 
     python benchmarks/make_heldout.py            # all runs (about 20 minutes on 2 cores)
     python benchmarks/make_heldout.py 3 7        # only runs 3 and 7
+    python benchmarks/make_heldout.py --second   # the second held-out corpus (RUNS2, benchmarks/heldout2/)
 """
 
 from __future__ import annotations
@@ -66,21 +67,35 @@ def shapes(n: int, classes: int, seed: int, size: int = 32) -> tuple[np.ndarray,
     return x, y.astype("int32")
 
 
-def digits_rgb():
+def digits_rgb(order_seed: int = 1):
     from fitdoctor.data.demo_set import load_digits
 
     x, y = load_digits()
-    order = np.random.default_rng(1).permutation(len(x))
+    order = np.random.default_rng(order_seed).permutation(len(x))
     x, y = x[order], y[order].astype("int32")
     x = np.repeat(x[..., None], 3, axis=-1)
     return x, y
 
 
-def cnn(shape, classes, *, filters=(16, 32), dense=64, dropout=0.0, l2=0.0, augment=(), head="softmax"):
+def cnn(
+    shape,
+    classes,
+    *,
+    filters=(16, 32),
+    dense=64,
+    dropout=0.0,
+    l2=0.0,
+    augment=(),
+    head="softmax",
+    batchnorm=False,
+    noise=0.0,
+):
     import keras
 
     reg = keras.regularizers.L2(l2) if l2 else None
     layers = [keras.Input(shape), keras.layers.Rescaling(1 / 255.0)]
+    if noise:
+        layers.append(keras.layers.GaussianNoise(noise))
     if "flip" in augment:
         layers.append(keras.layers.RandomFlip("horizontal"))
     if "rotate" in augment:
@@ -92,6 +107,7 @@ def cnn(shape, classes, *, filters=(16, 32), dense=64, dropout=0.0, l2=0.0, augm
     for f in filters:
         layers += [
             keras.layers.Conv2D(f, 3, activation="relu", padding="same", kernel_regularizer=reg),
+            *([keras.layers.BatchNormalization()] if batchnorm else []),
             keras.layers.MaxPooling2D(2),
         ]
     layers.append(keras.layers.Flatten())
@@ -336,14 +352,144 @@ RUNS = [
 ]
 
 
-def load(name: str, train: int, val: int, seed: int):
+# The second held-out corpus (benchmarks/heldout2/): made after the first had been read, in regimes
+# neither corpus had (48x48 images, BatchNormalization, GaussianNoise, AdamW, Nadam, exponential and step
+# decay, warm-up then cosine, tiny validation sets), with its own seeds. Same fields as RUNS.
+RUNS2 = [
+    ("rgb48_cnn_adam", "shapes6@48", 400, 400, "cnn", {"filters": (16, 32, 64)}, "adam", 1e-3, "sparse", 60, 32, {}),
+    ("rgb_batchnorm_cnn", "shapes4", 300, 400, "cnn", {"batchnorm": True}, "adam", 1e-3, "sparse", 60, 32, {}),
+    ("rgb_adamw", "shapes4", 600, 400, "cnn", {}, "adamw", 1e-3, "sparse", 60, 32, {}),
+    ("rgb_nadam_tiny_val", "shapes4", 1000, 80, "cnn", {}, "nadam", 1e-3, "sparse", 50, 32, {}),
+    ("rgb_exp_decay", "shapes6", 1500, 500, "cnn", {}, "adam", 3e-3, "sparse", 50, 64, {"exp_decay": 0.93}),
+    (
+        "rgb_step_decay_sgd",
+        "shapes4",
+        300,
+        400,
+        "cnn",
+        {},
+        "sgd",
+        1e-2,
+        "sparse",
+        60,
+        32,
+        {"momentum": 0.9, "step_decay": (30, 0.1)},
+    ),
+    ("rgb_gaussian_noise", "shapes4", 1500, 500, "cnn", {"noise": 0.1}, "adam", 1e-3, "sparse", 40, 64, {}),
+    ("rgb_wide_dense", "shapes4", 500, 500, "cnn", {"dense": 512}, "adam", 1e-3, "sparse", 60, 64, {}),
+    ("rgb_dropout_long", "shapes6", 800, 500, "cnn", {"dropout": 0.5}, "adam", 1e-3, "sparse", 100, 64, {}),
+    ("rgb_rmsprop_noisy_labels", "shapes6_noisy", 1000, 500, "cnn", {}, "rmsprop", 1e-3, "sparse", 60, 32, {}),
+    (
+        "rgb_augmented_long",
+        "shapes4",
+        600,
+        400,
+        "cnn",
+        {"augment": ("rotate", "shift", "zoom")},
+        "adam",
+        1e-3,
+        "sparse",
+        120,
+        64,
+        {},
+    ),
+    ("rgb_label_smoothing_big", "shapes6", 2000, 500, "cnn", {}, "adam", 1e-3, "smooth", 30, 64, {}),
+    ("rgb_sigmoid_small", "shapes2", 200, 400, "cnn", {"head": "sigmoid"}, "adam", 3e-3, "binary", 50, 32, {}),
+    ("rgb_imbalanced_adam", "shapes4_imbalanced", 800, 400, "cnn", {}, "adam", 1e-3, "sparse", 60, 32, {}),
+    ("rgb_sgd_slow", "shapes6", 1500, 500, "cnn", {}, "sgd", 1e-3, "sparse", 40, 64, {}),
+    ("rgb_tiny_cnn", "shapes6", 1500, 500, "cnn", {"filters": (2,), "dense": 4}, "adam", 1e-3, "sparse", 40, 64, {}),
+    (
+        "rgb_crushing_regularisation",
+        "shapes4",
+        1500,
+        500,
+        "cnn",
+        {"dropout": 0.8, "l2": 0.1},
+        "adam",
+        1e-3,
+        "sparse",
+        40,
+        64,
+        {},
+    ),
+    ("rgb_sgd_far_too_high", "shapes4", 1000, 400, "cnn", {}, "sgd", 1.0, "sparse", 25, 64, {}),
+    ("rgb_reduce_lr_big", "shapes6", 2000, 500, "cnn", {}, "adam", 2e-3, "sparse", 50, 64, {"reduce_lr": True}),
+    ("rgb_batch128_long", "shapes4", 400, 400, "cnn", {}, "adam", 2e-3, "sparse", 120, 128, {}),
+    ("digits_cnn_small_train", "digits", 300, 1000, "cnn", {}, "adam", 1e-3, "sparse", 50, 32, {}),
+    ("digits_mlp_adamw", "digits", 1000, 1000, "mlp", {"hidden": (512,)}, "adamw", 1e-3, "sparse", 60, 32, {}),
+    (
+        "digits_mlp_early_stopping",
+        "digits",
+        2000,
+        1000,
+        "mlp",
+        {"hidden": (256, 256)},
+        "adam",
+        1e-3,
+        "sparse",
+        100,
+        64,
+        {"early_stop": 5},
+    ),
+    ("digits_cnn_batchnorm", "digits", 3000, 1000, "cnn", {"batchnorm": True}, "adam", 1e-3, "sparse", 30, 64, {}),
+    (
+        "digits_mlp_sgd_momentum",
+        "digits",
+        800,
+        1000,
+        "mlp",
+        {"hidden": (512,)},
+        "sgd",
+        5e-2,
+        "sparse",
+        80,
+        32,
+        {"momentum": 0.9},
+    ),
+    (
+        "digits_mlp_exp_decay",
+        "digits",
+        600,
+        1000,
+        "mlp",
+        {"hidden": (512,)},
+        "adam",
+        3e-3,
+        "sparse",
+        80,
+        32,
+        {"exp_decay": 0.97},
+    ),
+    ("digits_cnn_smoothing", "digits", 400, 500, "cnn", {}, "adam", 2e-3, "smooth", 60, 32, {}),
+    ("digits_mlp_mse", "digits", 500, 1000, "mlp", {"hidden": (512,)}, "adam", 1e-3, "mse", 80, 32, {}),
+    (
+        "rgb_warmup_cosine",
+        "shapes4",
+        400,
+        400,
+        "cnn",
+        {},
+        "adam",
+        2e-3,
+        "sparse",
+        70,
+        32,
+        {"warmup": 5, "cosine": True},
+    ),
+    ("rgb_nadam_batch16", "shapes6", 600, 400, "cnn", {}, "nadam", 5e-4, "sparse", 50, 16, {}),
+]
+SETS = {1: (RUNS, "heldout", 500, 900, 1), 2: (RUNS2, "heldout2", 700, 1100, 2)}
+
+
+def load(name: str, train: int, val: int, seed: int, digits_order: int = 1):
     if name.startswith("digits"):
-        x, y = digits_rgb()
+        x, y = digits_rgb(digits_order)
         if name == "digits_binary":  # "is it a 0?": about 10% positives
             y = (y == 0).astype("int32")
         return x[:train], y[:train], x[train : train + val], y[train : train + val], 2 if "binary" in name else 10
-    classes = int(name[len("shapes") :].split("_")[0])
-    x, y = shapes(train + val, classes, seed)
+    kind, _, size = name.partition("@")
+    classes = int(kind[len("shapes") :].split("_")[0])
+    x, y = shapes(train + val, classes, seed, int(size or 32))
     xt, yt, xv, yv = x[:train], y[:train], x[train:], y[train:]
     if name.endswith("imbalanced"):  # class 0 is 70% of training and validation
         rng = np.random.default_rng(seed)
@@ -357,12 +503,13 @@ def load(name: str, train: int, val: int, seed: int):
     return xt, yt, xv, yv, (2 if classes == 2 else classes)
 
 
-def run_one(i: int, spec) -> dict:
+def run_one(i: int, spec, corpus: int = 1) -> dict:
     import keras
 
     name, data, train, val, kind, kw, opt, lr, loss, epochs, batch, extra = spec
-    keras.utils.set_random_seed(500 + i)
-    x, y, xv, yv, classes = load(data, train, val, 900 + i)
+    _, _, model_seed, data_seed, digits_order = SETS[corpus]
+    keras.utils.set_random_seed(model_seed + i)
+    x, y, xv, yv, classes = load(data, train, val, data_seed + i, digits_order)
     shape = x.shape[1:]
     if kind == "cnn":
         model = cnn(shape, classes, **kw)
@@ -372,9 +519,14 @@ def run_one(i: int, spec) -> dict:
             model.pop()
             model.add(keras.layers.Dense(1, activation="sigmoid"))
     opt_kw = {"momentum": extra["momentum"]} if "momentum" in extra else {}
-    optimizer = {"adam": keras.optimizers.Adam, "sgd": keras.optimizers.SGD, "rmsprop": keras.optimizers.RMSprop}[opt](
-        learning_rate=lr, **opt_kw
-    )
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+        "adamw": keras.optimizers.AdamW,
+        "nadam": keras.optimizers.Nadam,
+    }
+    optimizer = optimizers[opt](learning_rate=lr, **opt_kw)
     metrics = ["accuracy"]
     if loss == "sparse":
         loss_fn = "sparse_categorical_crossentropy"
@@ -391,13 +543,23 @@ def run_one(i: int, spec) -> dict:
     callbacks = []
     if extra.get("reduce_lr"):
         callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.3, patience=5, min_lr=1e-6))
-    if extra.get("cosine"):
+    warm = extra.get("warmup", 0)
+    if extra.get("cosine"):  # after the warm-up, if any
         callbacks.append(
-            keras.callbacks.LearningRateScheduler(lambda e: lr * 0.5 * (1 + math.cos(math.pi * e / epochs)))
+            keras.callbacks.LearningRateScheduler(
+                lambda e: lr
+                * min(1.0, (e + 1) / warm if warm else 1.0)
+                * 0.5
+                * (1 + math.cos(math.pi * max(0, e - warm) / (epochs - warm)))
+            )
         )
-    if extra.get("warmup"):
-        w = extra["warmup"]
-        callbacks.append(keras.callbacks.LearningRateScheduler(lambda e: lr * min(1.0, (e + 1) / w)))
+    elif warm:
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda e: lr * min(1.0, (e + 1) / warm)))
+    if extra.get("exp_decay"):
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda e: lr * extra["exp_decay"] ** e))
+    if extra.get("step_decay"):
+        at, factor = extra["step_decay"]
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda e: lr * (factor if e >= at else 1.0)))
     if extra.get("early_stop"):
         callbacks.append(keras.callbacks.EarlyStopping(patience=extra["early_stop"], restore_best_weights=True))
     start = time.perf_counter()
@@ -421,17 +583,70 @@ def run_one(i: int, spec) -> dict:
     }
 
 
+def labelling_sheets(folder: Path, per_sheet: int = 10) -> list[Path]:
+    """Curves to label by eye, with no fitdoctor output on them: loss, accuracy and learning rate per run.
+
+    Written to `folder/sheet-N.png` (git-ignored); each run is one row: losses (log scale) on the
+    left, accuracies in the middle, the learning rate where the history has one on the right.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    paths = sorted(folder.glob("[0-9]*.json"))
+    sheets = []
+    for k in range(0, len(paths), per_sheet):
+        chunk = paths[k : k + per_sheet]
+        fig, axes = plt.subplots(len(chunk), 3, figsize=(13, 2.1 * len(chunk)), dpi=70, squeeze=False)
+        for row, path in zip(axes, chunk, strict=True):
+            record = json.loads(path.read_text())
+            h = {key: np.array(v, float) for key, v in record["history"].items()}
+            epochs = np.arange(1, len(h["loss"]) + 1)
+            row[0].plot(epochs, h["loss"], label="loss")
+            row[0].plot(epochs, h["val_loss"], label="val_loss")
+            row[0].set_yscale("log")
+            row[0].grid(alpha=0.3, which="both")
+            row[0].set_title(f"{path.stem} ({record['val_samples']} val)", fontsize=8, loc="left")
+            if "accuracy" in h:
+                row[1].plot(epochs, h["accuracy"])
+                row[1].plot(epochs, h["val_accuracy"])
+                row[1].grid(alpha=0.3)
+            lr = h.get("learning_rate", h.get("lr"))
+            if lr is not None:
+                row[2].plot(epochs, lr, color="grey")
+                row[2].set_yscale("log")
+            for ax in row:
+                ax.tick_params(labelsize=7)
+                ax.xaxis.set_major_locator(plt.MaxNLocator(integer=True, nbins=12))
+        fig.tight_layout()
+        sheet = folder / f"sheet-{k // per_sheet + 1}.png"
+        fig.savefig(sheet)
+        plt.close(fig)
+        sheets.append(sheet)
+    return sheets
+
+
 def main() -> int:
-    OUT.mkdir(exist_ok=True)
-    only = set(sys.argv[1:])
-    for i, spec in enumerate(RUNS):
+    args = sys.argv[1:]
+    if "--sheets" in args:  # python make_heldout.py --sheets [--second]: draw the curves to label
+        folder = OUT.with_name(SETS[2 if "--second" in args else 1][1])
+        for sheet in labelling_sheets(folder):
+            print(sheet)
+        return 0
+    corpus = 2 if "--second" in args else 1
+    runs, folder = SETS[corpus][:2]
+    out = OUT.with_name(folder)
+    out.mkdir(exist_ok=True)
+    only = {a for a in args if a != "--second"}
+    for i, spec in enumerate(runs):
         name = f"{i:02d}_{spec[0]}"
         if only and str(i) not in only and name not in only:
             continue
-        path = OUT / f"{name}.json"
+        path = out / f"{name}.json"
         if path.exists() and not only:
             continue
-        record = run_one(i, spec)
+        record = run_one(i, spec, corpus)
         path.write_text(json.dumps(record) + "\n")
         print(f"{name}: {len(record['history']['loss'])} epochs, {record['seconds']}s", flush=True)
     return 0
