@@ -1,7 +1,7 @@
 """Metamorphic tests on every corpus history: a verdict must not flip with what a user rarely has.
 
-The corpora are real Keras runs (benchmarks/corpus, the development set; benchmarks/heldout, the
-held-out set). Each history is diagnosed bare (as `model.fit().history` gives it) and then
+The corpora are real Keras runs (benchmarks/corpus, the development set; benchmarks/heldout and
+benchmarks/heldout2, the held-out sets). Each history is diagnosed bare (as `model.fit().history` gives it) and then
 changed in ways that must not matter: the class count and loss name added, `acc`/`val_acc`
 names, losses scaled by 10 or 0.1, the accuracy series removed where the loss alone decides.
 The live callback is replayed epoch by epoch and must agree with the offline diagnosis.
@@ -19,7 +19,7 @@ from fitdoctor.diagnosis.history import from_dict
 from fitdoctor.training.callback import live_findings
 
 BENCH = Path(__file__).resolve().parents[2] / "benchmarks"
-RUNS = sorted([*(BENCH / "corpus").glob("[0-9]*.json"), *(BENCH / "heldout").glob("[0-9]*.json")])
+RUNS = sorted(path for corpus in ("corpus", "heldout", "heldout2") for path in (BENCH / corpus).glob("[0-9]*.json"))
 # Verdicts and forms that read accuracy (training accuracy low, learnt nothing after a blow-up,
 # validation jumps confirmed by a fall in validation accuracy): removing it may change them, by design.
 READS_ACCURACY = {
