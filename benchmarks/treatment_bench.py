@@ -92,6 +92,28 @@ TARGET = {
     "unstable_sgd": "after >= 0.85",
     "flip_collapse": "the collapsed round is undone and augmentation blamed",
 }
+REACHED = {  # the numeric targets above, on one round's test accuracy
+    "overfit_mlp": lambda before, test: test - before >= 0.02,
+    "underfit_bottleneck": lambda before, test: test >= 0.85,
+    "unstable_sgd": lambda before, test: test >= 0.85,
+}
+
+
+def epochs_to_target(name: str, record, run_dir: Path, split: Path) -> tuple[list[float], int | None]:
+    """Every round's test accuracy, and the epochs used up to the first round that meets the target."""
+    from fitdoctor.model.spec import load_spec
+    from fitdoctor.rundir import BEST, SPEC, RunDir
+    from fitdoctor.treatment.loop import _default_evaluate
+
+    run, tests, used, reached = RunDir(run_dir), [], 0, None
+    for k, r in enumerate(record.rounds):
+        folder = run.round(k)
+        test = _default_evaluate(folder / BEST, split, load_spec(folder / SPEC), folder.info()["one_hot"])
+        tests.append(round(float(test["accuracy"]), 4))
+        used += r["epochs"]
+        if reached is None and name in REACHED and REACHED[name](tests[0], tests[-1]):
+            reached = used
+    return tests, reached
 PHOTO_SPECS = ("flip_collapse",)  # trained on the photo set, not the digits
 TUNED = ("overfit_mlp", "underfit_bottleneck", "unstable_sgd")  # the specs with a KerasTuner peer
 
@@ -182,6 +204,7 @@ def main() -> int:
                 split = tmp / ("photo_split" if name in PHOTO_SPECS else "split")
                 record = fix(spec, split, tmp / f"{name}_{seed}", seed=seed, echo=None)
                 used = sum(r["epochs"] for r in record.rounds)
+                round_tests, to_target = epochs_to_target(name, record, tmp / f"{name}_{seed}", split)
                 row = {
                     "before": record.before["test"]["accuracy"],
                     "after": record.after["test"]["accuracy"],
@@ -204,6 +227,9 @@ def main() -> int:
                     ],
                     "not_applied": [render(x["reason"], "en") for r in record.rounds for x in r.get("skipped", [])],
                     "epochs": used,
+                    "round_epochs": [r["epochs"] for r in record.rounds],
+                    "round_test_accuracy": round_tests,
+                    "epochs_to_target": to_target,
                     "seconds": round(time.perf_counter() - start, 1),
                     "previous": before.get(key, {}) and {k: before[key][k] for k in ("before", "after", "epochs")},
                 }
@@ -226,9 +252,10 @@ def main() -> int:
     lines = [
         "# Treatment benchmark",
         "",
-        "| sick spec | seed | before | after | epochs | previous run: before, after, epochs | time (s) | "
+        "| sick spec | seed | before | after | epochs | epochs to reach the target | round test accuracies "
+        "| previous run: before, after, epochs | time (s) | "
         "KerasTuner test acc (same epochs) | KerasTuner time (s) | rounds | undone (blamed) | range test |",
-        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for key, r in sorted(results.items()):
         name, seed = key.split("/")
@@ -246,7 +273,9 @@ def main() -> int:
             or "-"
         )
         lines.append(
-            f"| {name} | {seed} | {r['before']:.4f} | {r['after']:.4f} | {r['epochs']} | {prev} | {r['seconds']} | "
+            f"| {name} | {seed} | {r['before']:.4f} | {r['after']:.4f} | {r['epochs']} | "
+            f"{r.get('epochs_to_target') or '-'} | {', '.join(f'{a:.3f}' for a in r.get('round_test_accuracy', []))} "
+            f"| {prev} | {r['seconds']} | "
             f"{tuner_acc} | {tuner.get('seconds', '-')} | {' -> '.join(r['rounds'])} | {undone} | {rates} |"
         )
     lines += ["", "Targets: " + "; ".join(f"{k}: {v}" for k, v in TARGET.items()), ""]
