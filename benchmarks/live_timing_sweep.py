@@ -7,8 +7,9 @@ is possible on these curves:
 
 - fitdoctor's rules with the evidence they wait for after the best epoch set to `d` epochs (the
   full rule's epochs after the best, the early form's epochs held, the stalled form's epochs
-  without a new best, d + 1), and with the rise also required to stand `k` times above the
-  curve's own residual noise near its best (k = 0: as shipped);
+  without a new best, d + 1), and, for a warning at most 6 epochs after the best, the median of
+  the epochs since the best also required to stand `k` times above the validation curve's own
+  residual noise near its best (k = 0: as shipped);
 - Keras EarlyStopping with patience p (it "warns" when it would stop), p = 1 to 5.
 
 A warning before the best epoch is early (a later, lower validation loss came); after best + 3
@@ -72,23 +73,25 @@ def _patience_flag(x: dict, patience: int) -> int | None:
 
 from fitdoctor.diagnosis import rules  # noqa: E402
 
-SHIPPED_EARLY = rules.early_overfitting
+SHIPPED_FULL, SHIPPED_EARLY = rules.overfitting, rules.early_overfitting
+
+
+def _above_noise(h, found, k: float):
+    """`found`, unless it is a warning about a start (at most `EARLY_WINDOW` epochs after the best)
+    whose rise does not stand `k` times above the validation curve's residual noise near its best."""
+    if found is None or k == 0 or found.evidence["epochs_since_best"] > rules.EARLY_WINDOW:
+        return found
+    _, val, _ = rules.monitor(h)
+    best = int(np.argmin(val))
+    noise = rules.residual_noise(val[max(0, best - 5) :])
+    return found if float(np.median(val[best + 1 :])) - val[best] > k * noise else None
 
 
 def _set_rules(d: int, k: float) -> None:
     """The shipped rules with `d` epochs of evidence after the best and a noise factor `k` on the rise."""
     rules.MIN_EPOCHS_AFTER_BEST, rules.EARLY_HELD, rules.STALL_EPOCHS = d, d, d + 1
-
-    def early(h):
-        found = SHIPPED_EARLY(h)
-        if found is None or k == 0:
-            return found
-        _, val, _ = rules.monitor(h)
-        best = int(np.argmin(val))
-        noise = rules.residual_noise(val[max(0, best - 5) :])
-        return found if val[-1] - val[best] > k * noise else None
-
-    rules.early_overfitting = early
+    rules.overfitting = lambda h: _above_noise(h, SHIPPED_FULL(h), k)
+    rules.early_overfitting = lambda h: _above_noise(h, SHIPPED_EARLY(h), k)
 
 
 def score(setting: tuple) -> tuple[tuple, dict]:
@@ -118,7 +121,7 @@ def score(setting: tuple) -> tuple[tuple, dict]:
 
 
 def main() -> int:
-    settings = [("fitdoctor", d, k) for d in (2, 3, 4, 5) for k in (0, 2)] + [("patience", p) for p in range(1, 6)]
+    settings = [("fitdoctor", d, k) for d in (2, 3, 4) for k in (0, 1, 2)] + [("patience", p) for p in range(1, 6)]
     with Pool(min(2, os.cpu_count() or 1)) as pool:
         rows = pool.map(score, settings)
     results = [{"setting": list(s), "corpora": out} for s, out in rows]
