@@ -547,10 +547,12 @@ def run_one(i: int, spec, corpus: int = 1) -> dict:
     if extra.get("cosine"):  # after the warm-up, if any
         callbacks.append(
             keras.callbacks.LearningRateScheduler(
-                lambda e: lr
-                * min(1.0, (e + 1) / warm if warm else 1.0)
-                * 0.5
-                * (1 + math.cos(math.pi * max(0, e - warm) / (epochs - warm)))
+                lambda e: (
+                    lr
+                    * min(1.0, (e + 1) / warm if warm else 1.0)
+                    * 0.5
+                    * (1 + math.cos(math.pi * max(0, e - warm) / (epochs - warm)))
+                )
             )
         )
     elif warm:

@@ -86,16 +86,11 @@ compile: {optimizer: {Adam: {learning_rate: 0.001}}, loss: SparseCategoricalCros
 fit: {epochs: 40}
 """,
 }
-TARGET = {
-    "overfit_mlp": "after - before >= 0.02",
-    "underfit_bottleneck": "after >= 0.85",
-    "unstable_sgd": "after >= 0.85",
-    "flip_collapse": "the collapsed round is undone and augmentation blamed",
-}
-REACHED = {  # the numeric targets above, on one round's test accuracy
-    "overfit_mlp": lambda before, test: test - before >= 0.02,
-    "underfit_bottleneck": lambda before, test: test >= 0.85,
-    "unstable_sgd": lambda before, test: test >= 0.85,
+TARGET = {  # what each sick spec must reach, and the same as a test on one round's test accuracy
+    "overfit_mlp": ("after - before >= 0.02", lambda before, test: test - before >= 0.02),
+    "underfit_bottleneck": ("after >= 0.85", lambda before, test: test >= 0.85),
+    "unstable_sgd": ("after >= 0.85", lambda before, test: test >= 0.85),
+    "flip_collapse": ("the collapsed round is undone and augmentation blamed", None),
 }
 
 
@@ -111,9 +106,12 @@ def epochs_to_target(name: str, record, run_dir: Path, split: Path) -> tuple[lis
         test = _default_evaluate(folder / BEST, split, load_spec(folder / SPEC), folder.info()["one_hot"])
         tests.append(round(float(test["accuracy"]), 4))
         used += r["epochs"]
-        if reached is None and name in REACHED and REACHED[name](tests[0], tests[-1]):
+        meets = TARGET.get(name, ("", None))[1]
+        if reached is None and meets is not None and meets(tests[0], tests[-1]):
             reached = used
     return tests, reached
+
+
 PHOTO_SPECS = ("flip_collapse",)  # trained on the photo set, not the digits
 TUNED = ("overfit_mlp", "underfit_bottleneck", "unstable_sgd")  # the specs with a KerasTuner peer
 
@@ -278,7 +276,7 @@ def main() -> int:
             f"| {prev} | {r['seconds']} | "
             f"{tuner_acc} | {tuner.get('seconds', '-')} | {' -> '.join(r['rounds'])} | {undone} | {rates} |"
         )
-    lines += ["", "Targets: " + "; ".join(f"{k}: {v}" for k, v in TARGET.items()), ""]
+    lines += ["", "Targets: " + "; ".join(f"{k}: {text}" for k, (text, _) in TARGET.items()), ""]
     (RESULTS / "treatment.md").write_text("\n".join(lines))
     print("\n".join(lines))
     return 0

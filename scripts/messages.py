@@ -53,7 +53,7 @@ def main(argv: list[str]) -> int:
             print(f"{where[0]}: no pt_BR translation for {k!r}")
         return 1 if missing else 0
     for k, where in missing.items():
-        print(f"#: {' '.join(where)}\nmsgid {po_quote(k)}\nmsgstr \"\"\n")
+        print(f'#: {" ".join(where)}\nmsgid {po_quote(k)}\nmsgstr ""\n')
     return 0
 
 
