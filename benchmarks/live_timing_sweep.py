@@ -58,19 +58,6 @@ def _fitdoctor_flag(x: dict) -> int | None:
     return None
 
 
-def _patience_flag(x: dict, patience: int) -> int | None:
-    v = np.array(x["data"]["history"]["val_loss"], float)
-    best, wait = np.inf, 0
-    for i, value in enumerate(v):
-        if value < best:
-            best, wait = value, 0
-        else:
-            wait += 1
-            if wait >= patience:
-                return i + 1
-    return None
-
-
 from fitdoctor.diagnosis import rules  # noqa: E402
 
 SHIPPED_FULL, SHIPPED_EARLY = rules.overfitting, rules.early_overfitting
@@ -104,7 +91,10 @@ def score(setting: tuple) -> tuple[tuple, dict]:
         for x in items:
             if x["label"] not in JUDGED:
                 continue
-            flag = _fitdoctor_flag(x) if kind == "fitdoctor" else _patience_flag(x, *params)
+            if kind == "fitdoctor":
+                flag = _fitdoctor_flag(x)
+            else:  # the epoch at which EarlyStopping(patience) would stop
+                flag = diagnosis_bench._es_stop_epoch(np.array(x["data"]["history"]["val_loss"], float), *params)
             if x["label"] != "overfitting":
                 counts["false_flags"] += flag is not None
                 continue
