@@ -1,18 +1,21 @@
-"""Build the held-out corpus: real Keras trainings in regimes the development corpus lacks.
+"""Build the held-out corpora: real Keras trainings in regimes the development corpus lacks.
 
-The development corpus (make_corpus.py) is MLPs on grey digits with a plain cross-entropy. This
-one, which the rules are never tuned on, trains on RGB images (generated shapes on textured
-backgrounds, 32x32) and on the digits with: augmentation, ReduceLROnPlateau, a cosine schedule,
-a warm-up schedule, label smoothing, a sigmoid binary head, MeanSquaredError, class imbalance,
-noisy labels, batch sizes 16 to 256, runs of 100-200 epochs and EarlyStopping-ended runs.
+The development corpus (make_corpus.py) is MLPs on grey digits with a plain cross-entropy. The
+first held-out corpus (RUNS, benchmarks/heldout/), which the rules are never tuned on, trains on
+RGB images (generated shapes on textured backgrounds, 32x32) and on the digits with:
+augmentation, ReduceLROnPlateau, a cosine schedule, a warm-up schedule, label smoothing, a
+sigmoid binary head, MeanSquaredError, class imbalance, noisy labels, batch sizes 16 to 256, runs
+of 100-200 epochs and EarlyStopping-ended runs. The second (RUNS2, benchmarks/heldout2/) was made
+once the first had been read, with its own seeds and regimes neither had (see RUNS2).
 
 No fitdoctor code runs during training (no live callback): every run is labelled by eye from its
-curves (benchmarks/heldout/labels.json, with the reason) before fitdoctor sees it, and the
+curves (labels.json in the corpus folder, with the reason) before fitdoctor sees it, and the
 benchmark replays the live callback on the saved histories.
 
-    python benchmarks/make_heldout.py            # all runs (about 20 minutes on 2 cores)
-    python benchmarks/make_heldout.py 3 7        # only runs 3 and 7
-    python benchmarks/make_heldout.py --second   # the second held-out corpus (RUNS2, benchmarks/heldout2/)
+    python benchmarks/make_heldout.py                   # all runs (about 20 minutes on 2 cores)
+    python benchmarks/make_heldout.py 3 7               # only runs 3 and 7
+    python benchmarks/make_heldout.py --second          # the second corpus (about 15 minutes)
+    python benchmarks/make_heldout.py --sheets --second # draw its curves to label (sheet-N.png)
 """
 
 from __future__ import annotations
