@@ -129,6 +129,14 @@ LANG_OPTION = click.option(
     default=None,
     help=_("Language (default: FITDOCTOR_LANG, else the locale)."),
 )
+SEED_OPTION = click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help=_(
+        "Seed for the weights, the data order and the augmentation. TensorFlow still does not repeat a run bit for bit."
+    ),
+)
 
 
 @click.group(
@@ -404,7 +412,7 @@ def spec_new(preset: str, lang: str | None) -> None:
 )
 @click.option("--run", "run_dir", required=True, type=click.Path(path_type=str), help=_("Run directory to write."))
 @click.option("--epochs", type=int, default=None, help=_("Override the spec's fit.epochs."))
-@click.option("--seed", type=int, default=None, help=_("Make the run repeatable."))
+@SEED_OPTION
 @click.option("--resume", is_flag=True, help=_("Continue an interrupted run from its last finished epoch."))
 @click.option(
     "--distribute",
@@ -437,7 +445,7 @@ def train_cmd(spec, data_dir, run_dir, epochs, seed, resume, distribute) -> None
     default=None,
     help=_("Most epochs over all rounds (default 4x the spec's)."),
 )
-@click.option("--seed", type=int, default=None)
+@SEED_OPTION
 @LANG_OPTION
 @click.option("--resume", is_flag=True, help=_("Continue an interrupted fix run."))
 def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resume) -> None:
@@ -475,7 +483,7 @@ def fix_cmd(spec, data_dir, run_dir, max_rounds, budget_epochs, seed, lang, resu
     "--run", "run_dir", required=True, type=click.Path(path_type=str), help=_("Folder for lr-find.png/.json.")
 )
 @click.option("--steps", type=int, default=100, show_default=True, help=_("Batches the range spans."))
-@click.option("--seed", type=int, default=None)
+@SEED_OPTION
 @LANG_OPTION
 def lr_find_cmd(spec, data_dir, run_dir, steps, seed, lang) -> None:
     _use_lang(lang)

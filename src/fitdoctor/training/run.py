@@ -115,7 +115,10 @@ def train(
         data: A folder with train/, val/ (and test/), one folder per class inside.
         run_dir: Where the run's files go (new, or an unfinished run with `resume`).
         epochs: Overrides the spec's `fit.epochs`.
-        seed: Makes the run repeatable (`keras.utils.set_random_seed`).
+        seed: Seeds the weights, the data order and the augmentation (`keras.utils.set_random_seed`).
+            TensorFlow still does not repeat a run bit for bit (that needs
+            `tf.config.experimental.enable_op_determinism()`, which is slower, and much slower for
+            streamed data, whose decoding then runs on one thread).
         resume: Continue an interrupted run from its last finished epoch.
         distribute: "none", "mirrored" or "multi_worker" (overrides the spec).
         evaluate_test: Evaluate the best model on the test split at the end (default True).
