@@ -35,6 +35,8 @@ sys.path.insert(0, str(HERE))
 
 import diagnosis_bench  # noqa: E402
 
+from fitdoctor.diagnosis import rules  # noqa: E402
+
 JUDGED = ("overfitting", "good_fit", "still_improving", "underfitting")
 
 
@@ -45,20 +47,6 @@ def corpora() -> dict[str, list[dict]]:
         "held-out 2": diagnosis_bench.load_heldout("heldout2"),
     }
 
-
-def _fitdoctor_flag(x: dict) -> int | None:
-    from fitdoctor.diagnosis.engine import diagnose
-    from fitdoctor.training.callback import live_findings
-
-    h = x["data"]["history"]
-    for epoch in range(1, len(h["loss"]) + 1):
-        d = diagnose({k: v[:epoch] for k, v in h.items()}, lang="en", num_classes=x["data"]["num_classes"])
-        if any(f.kind == "overfitting" for f in live_findings(d)):
-            return epoch
-    return None
-
-
-from fitdoctor.diagnosis import rules  # noqa: E402
 
 SHIPPED_FULL, SHIPPED_EARLY = rules.overfitting, rules.early_overfitting
 
@@ -92,7 +80,7 @@ def score(setting: tuple) -> tuple[tuple, dict]:
             if x["label"] not in JUDGED:
                 continue
             if kind == "fitdoctor":
-                flag = _fitdoctor_flag(x)
+                flag = diagnosis_bench.replay_flag(x["data"]["history"], x["data"]["num_classes"])
             else:  # the epoch at which EarlyStopping(patience) would stop
                 flag = diagnosis_bench._es_stop_epoch(np.array(x["data"]["history"]["val_loss"], float), *params)
             if x["label"] != "overfitting":

@@ -82,6 +82,16 @@ def test_no_validation_series():
     assert any("no validation curve" in n for n in d.notes)
 
 
+def test_a_misspelt_validation_series_is_named():
+    """A typo leaves no validation curve; the note names the series and what it probably meant."""
+    d = diagnose({"loss": list(FLAT), "val_los": list(FLAT)}, lang="en")
+    assert (
+        "There is no validation curve, but there is a series named 'val_los': did you mean 'val_loss'? Rename it "
+        "and diagnose again: overfitting cannot be seen without a validation curve." in d.notes
+    )
+    assert not any("did you mean" in n for n in diagnose(hist(FLAT), lang="en").notes)
+
+
 def test_accuracy_only_history():
     acc = 1 - DECAY / 3
     val = np.r_[acc[:10] - 0.02, acc[9] - 0.02 - 0.02 * np.arange(1, N - 9)]

@@ -44,6 +44,32 @@ ALIASES = {
     "val_acc_epoch": "val_accuracy",
 }
 
+VALIDATION_NAMES = ("val_loss", "val_accuracy")
+
+
+def near_validation_name(names) -> tuple[str, str] | None:
+    """(series, meant) when a history without validation has a series named almost like one.
+
+    A typo such as `val_los` leaves a history with no validation curve; the diagnosis says so and
+    names the series it probably meant. Only close spellings count (difflib ratio 0.8 or more),
+    and never the training twin: `accuracy` is not taken for `val_accuracy`.
+
+    Example:
+        >>> near_validation_name(["loss", "val_los"])
+        ('val_los', 'val_loss')
+        >>> near_validation_name(["loss", "accuracy"]) is None
+        True
+    """
+    import difflib
+
+    for name in names:
+        for meant in VALIDATION_NAMES:
+            if name in (meant, meant[len("val_") :]):  # the curve itself, or its training twin
+                continue
+            if difflib.SequenceMatcher(None, name.lower(), meant).ratio() >= 0.8:
+                return name, meant
+    return None
+
 
 @dataclass
 class History:

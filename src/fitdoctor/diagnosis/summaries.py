@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fitdoctor.diagnosis import rules
 from fitdoctor.diagnosis.findings import Finding
-from fitdoctor.diagnosis.history import History
+from fitdoctor.diagnosis.history import History, near_validation_name
 from fitdoctor.i18n import t
 
 
@@ -136,7 +136,10 @@ def notes_for(h: History, findings: list[Finding], lang: str) -> list[str]:
     notes = []
     _, val, kind = rules.monitor(h)
     if val is None:
-        notes.append(t("note.no_validation", lang))
+        near = near_validation_name(h.series)
+        notes.append(
+            t("note.no_validation_near", lang, series=near[0], meant=near[1]) if near else t("note.no_validation", lang)
+        )
     if kind == "error":
         notes.append(t("note.accuracy_only", lang))
     noisy = rules.noisy_validation(h)

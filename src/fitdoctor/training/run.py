@@ -116,9 +116,10 @@ def train(
         run_dir: Where the run's files go (new, or an unfinished run with `resume`).
         epochs: Overrides the spec's `fit.epochs`.
         seed: Seeds the weights, the data order and the augmentation (`keras.utils.set_random_seed`).
-            TensorFlow still does not repeat a run bit for bit (that needs
-            `tf.config.experimental.enable_op_determinism()`, which is slower, and much slower for
-            streamed data, whose decoding then runs on one thread).
+            TensorFlow still does not repeat a run bit for bit. That needs
+            `tf.config.experimental.enable_op_determinism()`, which is slower; TensorFlow's
+            documentation warns that a `Dataset.map` with stateful functions, such as the streaming
+            decoder, can become orders of magnitude slower.
         resume: Continue an interrupted run from its last finished epoch.
         distribute: "none", "mirrored" or "multi_worker" (overrides the spec).
         evaluate_test: Evaluate the best model on the test split at the end (default True).
